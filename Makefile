@@ -1,0 +1,43 @@
+# Two commands set up everything on a fresh machine: `make demo` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test check format proto bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11+ is required")'
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+## demo: emulator + provider + terraform init/apply of examples/demo, then destroy
+demo: $(STAMP)
+	$(PY) scripts/demo.py
+
+## test: unit, property and end-to-end tests against real Terraform
+test: $(STAMP)
+	$(PY) -m pytest
+
+## check: formatting, lint and strict typing
+check: $(STAMP)
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy provider tests scripts benchmarks
+
+format: $(STAMP)
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+## proto: regenerate the committed protobuf stubs from proto/
+proto: $(STAMP)
+	$(PY) scripts/generate_proto.py
+
+## bench: start-up and plan/apply benchmarks (ratios against baselines in the same run)
+bench: $(STAMP)
+	$(PY) benchmarks/startup.py
+	$(PY) benchmarks/terraform_wall_time.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis

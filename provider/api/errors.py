@@ -1,0 +1,146 @@
+"""Exceptions raised by the Humanitec API client.
+
+Callers never see httpx exceptions; every failure is one of these::
+
+    HumanitecError
+    ├── TransportError       the request failed or the reply was unusable: connection
+    │                        refused, DNS, TLS, timeout (60 s budget), or a success
+    │                        response that is not JSON or does not match the schema
+    │                        (the Go provider's "Humanitec client error")
+    └── ApiError             the API answered with a status the operation does not expect
+        │                    (the Go provider's "Humanitec API error")
+        ├── BadRequest       400, 422
+        ├── Unauthorized     401
+        ├── Forbidden        403
+        ├── NotFound         404
+        └── Conflict         409
+
+``str(error)`` is always a single line fit for a Terraform diagnostic.
+"""
+
+from __future__ import annotations
+
+import pydantic
+
+from provider.api.models import HumanitecErrorResponse, JsonObject
+
+__all__ = [
+    "ApiError",
+    "BadRequest",
+    "Conflict",
+    "Forbidden",
+    "HumanitecError",
+    "NotFound",
+    "TransportError",
+    "Unauthorized",
+]
+
+MAX_BODY_CHARS = 500
+"""Raw (non-JSON) error bodies are cut to this many characters: an HTML error page from a
+proxy is noise in a diagnostic."""
+
+
+class HumanitecError(Exception):
+    """Base class of every error the client raises."""
+
+
+class TransportError(HumanitecError):
+    """The request did not complete, or a success response could not be decoded.
+
+    The original httpx exception, if any, is chained as ``__cause__``. Decoding errors are
+    not chained: pydantic's messages quote the input, which may hold webhook secrets.
+    """
+
+
+class ApiError(HumanitecError):
+    """The API returned an unexpected HTTP status.
+
+    Attributes:
+        status_code: the HTTP status.
+        code: the ``error`` field of a ``HumanitecErrorResponse`` body (e.g. ``"API-409"``),
+            or ``None`` when the body was not one.
+        message: the body's ``message``, else the raw body text (truncated, one line).
+        body: the raw body text (truncated).
+        details: the body's optional ``details`` object.
+    """
+
+    def __init__(
+        self,
+        status_code: int,
+        code: str | None,
+        message: str,
+        body: str,
+        *,
+        details: JsonObject | None = None,
+    ) -> None:
+        self.status_code = status_code
+        self.code = code
+        self.message = message
+        self.body = body
+        self.details = details
+        super().__init__(status_code, code, message, body)
+
+    def __str__(self) -> str:
+        code = f" ({self.code})" if self.code else ""
+        message = self.message or "(empty body)"
+        return f"HTTP {self.status_code}{code}: {message}"
+
+    @classmethod
+    def from_response(cls, status_code: int, content_type: str, content: bytes) -> ApiError:
+        """Build the subclass matching ``status_code`` from a raw response."""
+        error_class = _ERROR_CLASSES.get(status_code, ApiError)
+        raw = _truncate(content.decode("utf-8", errors="replace"))
+        if "json" in content_type.lower():
+            try:
+                decoded = HumanitecErrorResponse.model_validate_json(content)
+            except pydantic.ValidationError:
+                pass
+            else:
+                return error_class(
+                    status_code,
+                    decoded.error,
+                    _one_line(decoded.message),
+                    raw,
+                    details=decoded.details,
+                )
+        return error_class(status_code, None, _one_line(raw), raw)
+
+
+class BadRequest(ApiError):  # noqa: N818 (named after the HTTP status)
+    """400 or 422: the API rejected the request body."""
+
+
+class Unauthorized(ApiError):  # noqa: N818 (named after the HTTP status)
+    """401: the token is missing or invalid."""
+
+
+class Forbidden(ApiError):  # noqa: N818 (named after the HTTP status)
+    """403: the token is valid but lacks the role (org Administrator or app Owner)."""
+
+
+class NotFound(ApiError):  # noqa: N818 (named after the HTTP status)
+    """404: the organisation, application or webhook does not exist."""
+
+
+class Conflict(ApiError):  # noqa: N818 (named after the HTTP status)
+    """409: a job with this id already exists in the organisation."""
+
+
+_ERROR_CLASSES: dict[int, type[ApiError]] = {
+    400: BadRequest,
+    401: Unauthorized,
+    403: Forbidden,
+    404: NotFound,
+    409: Conflict,
+    422: BadRequest,
+}
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _truncate(text: str) -> str:
+    if len(text) <= MAX_BODY_CHARS:
+        return text
+    return text[:MAX_BODY_CHARS] + "…"

@@ -1,0 +1,125 @@
+"""Pydantic models mirroring the Humanitec webhook schemas of the OpenAPI document.
+
+Shared by the client and the emulator, so the two cannot drift apart.
+
+All models:
+- validate strictly (a JSON ``1`` is not a bool, ``"true"`` is not a bool), so a caller sees
+  exactly what was on the wire;
+- ignore unknown fields, so a newer API that adds fields keeps working;
+- are frozen; ``headers``/``payload`` hold JSON objects of any JSON values, never coerced
+  to strings (the Terraform layer decides what it accepts).
+
+Response fields the spec marks nullable may also be absent and then read as ``None``:
+the real API is known to omit or null ``payload`` when none was set.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, JsonValue
+
+__all__ = [
+    "EventBaseRequest",
+    "EventBaseResponse",
+    "EventResponse",
+    "HumanitecErrorResponse",
+    "JsonObject",
+    "WebhookRequest",
+    "WebhookResponse",
+    "WebhookUpdateResponse",
+    "webhook_request_body",
+]
+
+JsonObject = dict[str, JsonValue]
+"""A JSON object whose values may be any JSON value (``JSONFieldRequest``/``JSONFieldResponse``)."""
+
+
+class _ApiModel(BaseModel):
+    model_config = ConfigDict(strict=True, extra="ignore", frozen=True)
+
+
+class EventBaseRequest(_ApiModel):
+    """An event trigger as sent by a client: both fields optional in the spec."""
+
+    scope: str | None = None
+    type: str | None = None
+
+
+class EventBaseResponse(_ApiModel):
+    """An event trigger as returned by the API: both fields required."""
+
+    scope: str
+    type: str
+
+
+class EventResponse(_ApiModel):
+    """An event available for triggering jobs, with the payload variables it provides."""
+
+    scope: str
+    type: str
+    properties: list[str]
+
+
+class WebhookRequest(_ApiModel):
+    """Body of create (POST) and update (PATCH). Every field is optional.
+
+    ``model_fields_set`` tells a field that was sent as ``null`` from one that was absent,
+    which the emulator's PATCH relies on.
+    """
+
+    disabled: bool | None = None
+    headers: JsonObject | None = None
+    id: str | None = None
+    payload: JsonObject | None = None
+    triggers: list[EventBaseRequest] | None = None
+    url: str | None = None
+
+
+class WebhookResponse(_ApiModel):
+    """A webhook as returned by GET, list and create (201).
+
+    ``headers``/``payload`` are ``None`` when the API sent ``null`` (or nothing) and ``{}``
+    when it sent an empty object; Terraform treats the two differently.
+    """
+
+    id: str
+    triggers: list[EventBaseResponse]
+    disabled: bool | None = None
+    url: str | None = None
+    headers: JsonObject | None = None
+    payload: JsonObject | None = None
+    created_at: str | None = None
+    created_by: str | None = None
+
+
+class WebhookUpdateResponse(_ApiModel):
+    """A webhook as returned by PATCH (200): no ``id``/``created_*``; ``triggers`` nullable."""
+
+    disabled: bool | None = None
+    url: str | None = None
+    headers: JsonObject | None = None
+    payload: JsonObject | None = None
+    triggers: list[EventBaseResponse] | None = None
+
+
+class HumanitecErrorResponse(_ApiModel):
+    """The API's standard error body, e.g. ``{"error": "API-000", "message": "..."}``."""
+
+    error: str
+    message: str
+    details: JsonObject | None = None
+
+
+def webhook_request_body(request: WebhookRequest) -> JsonObject:
+    """Serialise ``request`` exactly as the official Go provider does.
+
+    All six keys are always present and unset fields are ``null``, so an unset payload is
+    sent as ``"payload": null``. Example::
+
+        {"disabled": false, "headers": {}, "id": "my-hook", "payload": null,
+         "triggers": [{"scope": "environment", "type": "created"}], "url": "https://example.com"}
+    """
+    body = request.model_dump(mode="json")
+    if request.triggers is not None:
+        # Go tags the trigger fields `omitempty`: an unset scope/type is left out, not null.
+        body["triggers"] = [t.model_dump(mode="json", exclude_none=True) for t in request.triggers]
+    return body

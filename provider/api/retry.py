@@ -1,0 +1,108 @@
+"""When to retry a request and how long to wait: the official provider's policy.
+
+The Go provider wraps its transport in ``justinrixx/retryhttp`` v1.0.1 with its defaults;
+this module reproduces them as pure functions so they can be tested without a network:
+
+- up to 3 retries (4 attempts);
+- 429, or an error response carrying ``Retry-After``: retried for every method, because the
+  server says it did not process the request;
+- 502/503/504, timeouts and connection failures: retried only for idempotent methods, so a
+  POST (create) or PATCH is never sent twice after the server may have acted on it;
+- DNS failures: retried for every method, the request never left the machine;
+- wait: ``Retry-After`` (seconds or HTTP-date) ± up to 1/3 jitter, capped at
+  ``MAX_RETRY_AFTER``; else full-jitter backoff, uniform in ``[0, min(10 s, 250 ms·2^(n-1)))``.
+
+One deliberate difference: retryhttp retries *any* response with ``Retry-After``, a 201
+included, which could duplicate a create. Here a 2xx is always final.
+"""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Callable
+from datetime import UTC
+from email.utils import parsedate_to_datetime
+
+import httpx
+
+__all__ = [
+    "BACKOFF_BASE",
+    "BACKOFF_CAP",
+    "DEFAULT_MAX_RETRIES",
+    "IDEMPOTENT_METHODS",
+    "MAX_RETRY_AFTER",
+    "backoff_delay",
+    "parse_retry_after",
+    "retry_after_delay",
+    "should_retry_error",
+    "should_retry_response",
+]
+
+DEFAULT_MAX_RETRIES = 3
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"})
+RETRYABLE_STATUSES = frozenset({502, 503, 504})
+BACKOFF_BASE = 0.25
+BACKOFF_CAP = 10.0
+MAX_RETRY_AFTER = 60.0
+"""A hostile or broken ``Retry-After: 86400`` must not hang ``terraform apply``."""
+
+
+def should_retry_response(method: str, status_code: int, retry_after: str | None) -> bool:
+    """Whether a response with this status (and ``Retry-After`` value) is worth retrying."""
+    if 200 <= status_code < 300:
+        return False
+    if status_code == 429 or retry_after is not None:
+        return True
+    return method.upper() in IDEMPOTENT_METHODS and status_code in RETRYABLE_STATUSES
+
+
+def should_retry_error(method: str, error: BaseException | None) -> bool:
+    """Whether a request that failed with this httpx exception is worth retrying."""
+    if not isinstance(error, httpx.TransportError):
+        return False
+    if isinstance(error, httpx.ConnectError) and _is_dns_failure(error):
+        return True
+    return method.upper() in IDEMPOTENT_METHODS
+
+
+def backoff_delay(attempt: int, random: Callable[[], float]) -> float:
+    """Full-jitter backoff after ``attempt`` attempts (1 after the first one)."""
+    ceiling = min(BACKOFF_CAP, BACKOFF_BASE * 2.0 ** (attempt - 1))
+    return random() * ceiling
+
+
+def retry_after_delay(seconds: float, random: Callable[[], float]) -> float:
+    """``seconds`` ± up to a third of it, never more than ``MAX_RETRY_AFTER``."""
+    jitter = seconds * (2 * random() - 1) / 3
+    return min(MAX_RETRY_AFTER, max(0.0, seconds + jitter))
+
+
+def parse_retry_after(value: str, now: float | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` value, or ``None`` if it is malformed.
+
+    Accepts delay-seconds (``"120"``) and an HTTP-date (``"Wed, 21 Oct 2015 07:28:00 GMT"``);
+    a date in the past means "now" (0). ``now`` is a Unix time, for tests.
+    """
+    value = value.strip()
+    if value.isascii() and value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:  # "-0000" zone: RFC 5322 says UTC, Python says naive
+        when = when.replace(tzinfo=UTC)
+    current = time.time() if now is None else now
+    return max(0.0, when.timestamp() - current)
+
+
+def _is_dns_failure(error: BaseException) -> bool:
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        if isinstance(current, socket.gaierror):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False

@@ -1,0 +1,97 @@
+"""``humanitec-emulator``: serve the Humanitec webhook API locally.
+
+    humanitec-emulator --port 0 --token TOKEN [--app ORG/APP ...] [--state-file FILE]
+                       [--host 127.0.0.1] [--access-log]
+
+Once listening it prints exactly one line to stdout, which scripts parse::
+
+    humanitec-emulator listening on http://127.0.0.1:PORT
+
+and serves until SIGINT or SIGTERM, then exits 0. Logs (access log only with
+``--access-log``) go to stderr; the token is never printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+from pathlib import Path
+from types import FrameType
+
+import pydantic
+
+from provider.emulator.app import create_app
+from provider.emulator.server import bind_socket, make_server, url_for
+from provider.emulator.store import WebhookStore
+
+__all__ = ["main"]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the emulator until SIGINT/SIGTERM; returns the process exit status."""
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        stream=sys.stderr,
+        level=logging.INFO if args.access_log else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        store = WebhookStore(state_file=args.state_file)
+        for org_id, app_id in args.app:
+            store.ensure_app(org_id, app_id)
+        sock = bind_socket(args.host, args.port)
+    except (OSError, ValueError, pydantic.ValidationError) as error:
+        print(f"humanitec-emulator: {error}", file=sys.stderr)
+        return 1
+    server = make_server(create_app(store, args.token), access_log=args.access_log)
+    print(f"humanitec-emulator listening on {url_for(sock)}", flush=True)
+    # uvicorn handles SIGINT/SIGTERM while it runs and re-raises the signal after a clean
+    # shutdown; these handlers absorb that so we exit 0 instead of dying by the signal.
+    previous = {sig: signal.signal(sig, _ignore) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        server.run(sockets=[sock])
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        sock.close()
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="humanitec-emulator",
+        description="A local emulator of the Humanitec webhook API.",
+    )
+    parser.add_argument("--port", type=int, required=True, help="TCP port; 0 picks a free one")
+    parser.add_argument("--token", required=True, help="the only accepted Bearer token")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    parser.add_argument(
+        "--app",
+        action="append",
+        default=[],
+        type=_org_app,
+        metavar="ORG/APP",
+        help="create this application at start (repeatable)",
+    )
+    parser.add_argument(
+        "--state-file", type=Path, help="persist apps and webhooks here across restarts"
+    )
+    parser.add_argument("--access-log", action="store_true", help="log requests to stderr")
+    return parser
+
+
+def _org_app(value: str) -> tuple[str, str]:
+    org_id, _, app_id = value.partition("/")
+    if not org_id or not app_id or "/" in app_id:
+        raise argparse.ArgumentTypeError(f"expected ORG/APP, got {value!r}")
+    return org_id, app_id
+
+
+def _ignore(_signum: int, _frame: FrameType | None) -> None:
+    """Swallow the signal uvicorn re-raises after its graceful shutdown."""
+
+
+if __name__ == "__main__":
+    sys.exit(main())

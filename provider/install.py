@@ -1,0 +1,109 @@
+"""``terraform-provider-humanitec install``: put the provider into a filesystem mirror.
+
+Terraform finds providers offline in a filesystem mirror laid out as
+``HOST/NAMESPACE/TYPE/VERSION/OS_ARCH/terraform-provider-TYPE_vVERSION``.
+We write a small launcher there that runs *this* installation's Python with
+``-I``: isolated from the ``PYTHON*`` variables and user site-packages that
+Terraform passes down from the user's shell, so the provider that runs is
+the one that was installed.
+
+The lock file hash (``h1:``) Terraform records covers only the launcher, so
+re-run ``terraform init -upgrade`` after re-installing.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["InstallError", "InstallResult", "install_into_mirror", "parse_source"]
+
+DEFAULT_HOST = "registry.terraform.io"
+_ARCH = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64"}
+
+
+class InstallError(Exception):
+    """The mirror cannot be written as asked."""
+
+
+@dataclass(frozen=True)
+class InstallResult:
+    """Where the launcher went, and how to point Terraform at it."""
+
+    mirror: Path
+    source: str
+    version: str
+    launcher: Path
+
+    def cli_config(self) -> str:
+        """The CLI configuration block that makes Terraform install from the mirror."""
+        return (
+            "provider_installation {\n"
+            "  filesystem_mirror {\n"
+            f'    path    = "{self.mirror}"\n'
+            f'    include = ["{self.source}"]\n'
+            "  }\n"
+            "  direct {\n"
+            f'    exclude = ["{self.source}"]\n'
+            "  }\n"
+            "}\n"
+        )
+
+    def instructions(self) -> str:
+        return (
+            f"Installed {self.source} {self.version} at {self.launcher}\n\n"
+            "Add this to your Terraform CLI configuration (~/.terraformrc, or the file\n"
+            "named by TF_CLI_CONFIG_FILE), then run `terraform init`:\n\n"
+            f"{self.cli_config()}"
+        )
+
+
+def parse_source(source: str) -> tuple[str, str, str]:
+    """``[HOST/]NAMESPACE/TYPE`` -> (host, namespace, type), as Terraform reads it."""
+    parts = source.strip().split("/")
+    if len(parts) == 2:
+        parts.insert(0, DEFAULT_HOST)
+    if len(parts) != 3 or not all(parts):
+        raise InstallError(f"invalid provider source {source!r}: expected [HOST/]NAMESPACE/TYPE")
+    host, namespace, type_name = (p.lower() for p in parts)
+    if type_name != "humanitec":
+        raise InstallError(
+            f"invalid provider source {source!r}: the type must be 'humanitec', because "
+            "Terraform matches resource names like humanitec_webhook to it"
+        )
+    return host, namespace, type_name
+
+
+def platform_dir() -> str:
+    """Terraform's OS_ARCH name for this machine, e.g. ``linux_amd64``."""
+    machine = platform.machine().lower()
+    return f"{sys.platform.removesuffix('2').lower()}_{_ARCH.get(machine, machine)}"
+
+
+def install_into_mirror(
+    mirror: str | os.PathLike[str], *, source: str, version: str
+) -> InstallResult:
+    """Write the launcher into ``mirror`` (unpacked layout) and return where it went."""
+    host, namespace, type_name = parse_source(source)
+    if not version or not version[0].isdigit():
+        raise InstallError(f"invalid version {version!r}: expected e.g. 1.2.3")
+    root = Path(mirror).expanduser().resolve()
+    package_dir = root / host / namespace / type_name / version / platform_dir()
+    package_dir.mkdir(parents=True, exist_ok=True)
+    launcher = package_dir / f"terraform-provider-{type_name}_v{version}"
+    launcher.write_text(_launcher_source(), encoding="utf-8")
+    launcher.chmod(0o755)
+    return InstallResult(root, f"{host}/{namespace}/{type_name}", version, launcher)
+
+
+def _launcher_source() -> str:
+    return (
+        f"#!{sys.executable} -I\n"
+        "# Written by `terraform-provider-humanitec install`; Terraform runs it.\n"
+        "import sys\n\n"
+        "from provider.cli import main\n\n"
+        "sys.exit(main())\n"
+    )

@@ -1,0 +1,702 @@
+"""cty types and values as Terraform puts them on the wire (msgpack, and JSON for stored state).
+
+Pure functions; stdlib and ``msgpack`` only. Mapping between cty and Python:
+
+    cty type            CtyType              Python value (decoded form)
+    string              STRING               str
+    number              NUMBER               int if integral, else float if exactly a float64,
+                                             else Decimal (+/-inf is a float)
+    bool                BOOL                 bool
+    list(T), set(T)     List(T), Set(T)      list (set order carries no meaning)
+    tuple([T, ...])     Tuple([T, ...])      list
+    map(T)              Map(T)               dict[str, Value]
+    object({...})       Object({...})        dict[str, Value] holding every attribute
+    dynamic             DYNAMIC              DynamicValue(type, value)
+    null (any type)                          None
+    unknown (any type)                       UNKNOWN
+
+What callers can rely on when decoding: objects hold every attribute (None for null), in sorted
+order; sets come back as lists in wire order; strings are as sent (Terraform sends NFC). A
+dynamic value is None/UNKNOWN when untyped, else DynamicValue, whose ``value`` may itself be
+None/UNKNOWN (Terraform sends typed nulls and unknowns, e.g. an unknown string). Every malformed
+input raises CtyError, never a msgpack/JSON/Unicode exception.
+
+Encoders also accept tuples for sequences, sets for Set, any Mapping for map/object (an object
+attribute missing from the mapping is written as null), and int, float or Decimal for a number;
+strings are NFC-normalised as cty does. JSON codecs live in ``cty_json`` and are re-exported.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import unicodedata
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import lru_cache
+from types import MappingProxyType
+from typing import ClassVar, Final, TypeAlias, TypeVar, cast
+
+import msgpack
+
+__all__ = [
+    "BOOL",
+    "DYNAMIC",
+    "NUMBER",
+    "STRING",
+    "UNKNOWN",
+    "CtyError",
+    "CtyType",
+    "DynamicValue",
+    "List",
+    "Map",
+    "Object",
+    "Primitive",
+    "Set",
+    "Tuple",
+    "Unknown",
+    "Value",
+    "decode_json",
+    "decode_msgpack",
+    "encode_json",
+    "encode_msgpack",
+    "is_wholly_known",
+    "type_from_json",
+    "type_json",
+]
+
+
+class CtyError(ValueError):
+    """A value, type or payload that does not fit; ``path`` leads to the offending part."""
+
+    def __init__(self, reason: str, path: tuple[str | int, ...] = ()) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.path: tuple[str | int, ...] = ()
+        self._shown: list[str] = []
+        for step in reversed(path):
+            self._within(step)
+
+    def _within(self, step: str | int, *, key: bool = False) -> CtyError:
+        """Prefix one step: an attribute name, an element index, or (``key``) a map key."""
+        self.path = (step, *self.path)
+        shown = (
+            f"[{json.dumps(step)}]" if key else f".{step}" if isinstance(step, str) else f"[{step}]"
+        )
+        self._shown.insert(0, shown)
+        return self
+
+    def __str__(self) -> str:
+        return f"{''.join(self._shown)}: {self.reason}" if self._shown else self.reason
+
+
+# ---------------------------------------------------------------------------------------------
+# Types
+
+
+@dataclass(frozen=True, slots=True)
+class CtyType:
+    """Base of all cty types; every type is immutable, hashable and compares by structure."""
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class Primitive(CtyType):
+    """``string``, ``number``, ``bool`` or the ``dynamic`` pseudo-type; use the singletons."""
+
+    name: str
+
+    def __post_init__(self) -> None:
+        if self.name not in ("string", "number", "bool", "dynamic"):
+            raise CtyError(f"unknown primitive type {self.name!r}")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def __repr__(self) -> str:
+        return self.name.upper()
+
+
+STRING: Final = Primitive("string")
+NUMBER: Final = Primitive("number")
+BOOL: Final = Primitive("bool")
+DYNAMIC: Final = Primitive("dynamic")
+_PRIMITIVES: Final = {t.name: t for t in (STRING, NUMBER, BOOL, DYNAMIC)}
+
+
+@dataclass(frozen=True, slots=True)
+class _Collection(CtyType):
+    element: CtyType
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.element, CtyType):
+            raise CtyError(f"element type must be a CtyType, got {self.element!r}")
+
+    def __str__(self) -> str:
+        return f"{type(self).__name__.lower()} of {self.element}"
+
+
+class List(_Collection):
+    """``list(element)``."""
+
+    __slots__ = ()
+
+
+class Set(_Collection):
+    """``set(element)``; decoded sets are plain lists whose order carries no meaning."""
+
+    __slots__ = ()
+
+
+class Map(_Collection):
+    """``map(element)``, keyed by strings."""
+
+    __slots__ = ()
+
+
+@dataclass(frozen=True, slots=True, init=False, repr=False)
+class Object(CtyType):
+    """``object({name: type})``; ``optional`` only affects :func:`type_json`, not the wire."""
+
+    items: tuple[tuple[str, CtyType], ...]
+    optional: frozenset[str]
+    _attrs: Mapping[str, CtyType] = field(compare=False, hash=False)
+
+    def __init__(self, attributes: Mapping[str, CtyType], optional: Iterable[str] = ()) -> None:
+        items = tuple(sorted(attributes.items(), key=lambda kv: kv[0]))
+        opt = frozenset(optional)
+        for name, at in items:
+            if not isinstance(name, str) or not isinstance(at, CtyType):
+                raise CtyError(f"bad object attribute {name!r}: {at!r}")
+        if not opt.issubset(attributes):
+            raise CtyError(
+                f"optional attributes not in the object: {sorted(opt - attributes.keys())}"
+            )
+        object.__setattr__(self, "items", items)
+        object.__setattr__(self, "optional", opt)
+        object.__setattr__(self, "_attrs", MappingProxyType(dict(items)))
+
+    @property
+    def attributes(self) -> Mapping[str, CtyType]:
+        """Read-only view of attribute name to type, in sorted order."""
+        return self._attrs
+
+    def __str__(self) -> str:
+        return "object"
+
+    def __repr__(self) -> str:
+        opt = f", optional={sorted(self.optional)!r}" if self.optional else ""
+        return f"Object({dict(self.items)!r}{opt})"
+
+
+@dataclass(frozen=True, slots=True, init=False)
+class Tuple(CtyType):
+    """``tuple([type, ...])``; values are lists of exactly ``len(elements)`` items."""
+
+    elements: tuple[CtyType, ...]
+
+    def __init__(self, elements: Sequence[CtyType]) -> None:
+        if not all(isinstance(e, CtyType) for e in elements):
+            raise CtyError(f"tuple element types must be CtyType, got {elements!r}")
+        object.__setattr__(self, "elements", tuple(elements))
+
+    def __str__(self) -> str:
+        return f"tuple of {len(self.elements)} elements"
+
+
+def type_json(t: CtyType) -> bytes:
+    """cty's JSON type description (compact, keys sorted), as in ``Schema.Attribute.type``."""
+    return _type_json(t)
+
+
+@lru_cache(maxsize=1024)
+def _type_json(t: CtyType) -> bytes:
+    text = json.dumps(_type_obj(t), separators=(",", ":"), sort_keys=True, ensure_ascii=False)
+    return text.encode()
+
+
+def _type_obj(t: CtyType) -> object:
+    if isinstance(t, Primitive):
+        return t.name
+    if isinstance(t, _Collection):
+        return [type(t).__name__.lower(), _type_obj(t.element)]
+    if isinstance(t, Object):
+        attrs = {name: _type_obj(at) for name, at in t.items}
+        return ["object", attrs, sorted(t.optional)] if t.optional else ["object", attrs]
+    if isinstance(t, Tuple):
+        return ["tuple", [_type_obj(e) for e in t.elements]]
+    raise CtyError(f"not a cty type: {t!r}")
+
+
+def type_from_json(data: bytes | str | object) -> CtyType:
+    """Parse a JSON type description (bytes, text, or already-parsed JSON); inverse of type_json."""
+    try:
+        if isinstance(data, bytes | bytearray | memoryview):
+            return _type_from_text(bytes(data))
+        if isinstance(data, str):
+            return _type_from_text(data)
+        return _type_from(data)
+    except RecursionError:
+        raise CtyError("type description is nested too deeply") from None
+
+
+@lru_cache(maxsize=256)
+def _type_from_text(text: bytes | str) -> CtyType:
+    try:
+        obj = json.loads(text)
+    except ValueError as e:
+        raise CtyError(f"invalid type description: {e}") from None
+    return _type_from(obj)
+
+
+_COLLECTIONS: Final[dict[str, type[_Collection]]] = {"list": List, "set": Set, "map": Map}
+
+
+def _type_from(obj: object) -> CtyType:
+    if isinstance(obj, str) and obj in _PRIMITIVES:
+        return _PRIMITIVES[obj]
+    if isinstance(obj, list) and obj and isinstance(obj[0], str):
+        kind, args = obj[0], obj[1:]
+        if kind in _COLLECTIONS and len(args) == 1:
+            return _COLLECTIONS[kind](_type_from(args[0]))
+        if kind == "tuple" and len(args) == 1 and isinstance(args[0], list):
+            return Tuple([_type_from(e) for e in args[0]])
+        if kind == "object" and len(args) in (1, 2) and isinstance(args[0], dict):
+            opt = args[1] if len(args) == 2 else []
+            if isinstance(opt, list) and all(isinstance(o, str) for o in opt):
+                return Object({k: _type_from(v) for k, v in args[0].items()}, opt)
+    raise CtyError(f"invalid type description: {_short(obj)}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Values
+
+
+class Unknown:
+    """Type of :data:`UNKNOWN`, a value Terraform only learns at apply. Falsy, copy-stable."""
+
+    __slots__ = ()
+    _instance: ClassVar[Unknown | None] = None
+
+    def __new__(cls) -> Unknown:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "UNKNOWN"
+
+    def __bool__(self) -> bool:
+        return False
+
+    def __reduce__(self) -> str:
+        return "UNKNOWN"
+
+
+UNKNOWN: Final = Unknown()
+
+
+@dataclass(frozen=True, slots=True)
+class DynamicValue:
+    """A value of ``dynamic`` type together with its concrete type (never DYNAMIC).
+
+    Decoding yields ``value`` None or UNKNOWN here when Terraform sent a *typed* null or unknown.
+    """
+
+    type: CtyType
+    value: Value
+
+
+Value: TypeAlias = (
+    "Unknown | str | int | float | Decimal | bool | list[Value] | dict[str, Value]"
+    " | DynamicValue | None"
+)
+
+
+def is_wholly_known(value: object) -> bool:
+    """True unless UNKNOWN appears anywhere inside ``value`` (including in DynamicValues)."""
+    if value is UNKNOWN:
+        return False
+    if isinstance(value, DynamicValue):
+        return is_wholly_known(value.value)
+    if isinstance(value, Mapping):
+        return all(map(is_wholly_known, value.values()))
+    if isinstance(value, list | tuple | set | frozenset):
+        return all(map(is_wholly_known, value))
+    return True
+
+
+# ---------------------------------------------------------------------------------------------
+# Numbers and strings
+
+_INT64_MIN: Final = -(2**63)
+_INT64_MAX: Final = 2**63 - 1
+# Stay under Python's int<->str digit limit (4300) and avoid materialising absurd exponents.
+_MAX_DIGITS: Final = 4000
+_NUMBER_TEXT: Final = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+def _normalize_decimal(d: Decimal) -> int | float | Decimal:
+    """The documented number form: int if integral, else float if exact, else Decimal."""
+    if not d.is_finite():
+        if d.is_nan():
+            raise CtyError("NaN is not a number")
+        return math.inf if d > 0 else -math.inf
+    if d.adjusted() < _MAX_DIGITS and d == d.to_integral_value():
+        return int(d)
+    f = float(d)
+    return f if math.isfinite(f) and Decimal(f) == d else d
+
+
+def _number_in(v: object, js: bool) -> int | float | Decimal:
+    """A decoded wire number; msgpack may carry int, uint, float or a decimal string."""
+    if isinstance(v, bool):
+        raise _mismatch(NUMBER, v)
+    if isinstance(v, int | Decimal):  # JSON parse hooks already normalised Decimals
+        return v
+    if isinstance(v, float):
+        if math.isnan(v):
+            raise CtyError("NaN is not a number")
+        return int(v) if v.is_integer() else v
+    if not js and isinstance(v, str | bytes):
+        text = _as_str(v)
+        if _NUMBER_TEXT.fullmatch(text):
+            return _normalize_decimal(Decimal(text))
+        raise CtyError(f"invalid number {_short(text)}")
+    raise _mismatch(NUMBER, v)
+
+
+def _decimal_text(d: Decimal) -> str:
+    """Plain decimal text as cty writes it (``Text('f', -1)``), scientific only if absurd."""
+    if abs(d.adjusted()) >= _MAX_DIGITS:
+        return str(d)
+    text = format(d, "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def _number_out(v: object, js: bool) -> object:
+    """cty's msgpack rule: int if exactly int64, else float64 if exact, else a decimal string."""
+    if isinstance(v, bool) or not isinstance(v, int | float | Decimal):
+        raise _mismatch(NUMBER, v)
+    if (isinstance(v, Decimal) and v.is_nan()) or (isinstance(v, float) and math.isnan(v)):
+        raise CtyError("NaN is not a number")
+    if js:  # JSON numbers have arbitrary precision but no infinities
+        if isinstance(v, float) and math.isfinite(v):
+            return _RawJSON(repr(v))
+        if isinstance(v, float) or (isinstance(v, Decimal) and v.is_infinite()):
+            raise CtyError("infinity cannot be encoded as JSON")
+        return _RawJSON(_decimal_text(Decimal(v)))
+    if isinstance(v, int):
+        if _INT64_MIN <= v <= _INT64_MAX:
+            return v
+        d = Decimal(v)
+    elif isinstance(v, float):
+        return int(v) if v.is_integer() and _INT64_MIN <= v <= _INT64_MAX else v
+    else:
+        if v.is_infinite():
+            return float(v)
+        if _INT64_MIN <= v <= _INT64_MAX and v == v.to_integral_value():
+            return int(v)
+        d = v
+    f = float(d)
+    return f if math.isfinite(f) and Decimal(f) == d else _decimal_text(d)
+
+
+def _as_str(v: object) -> str:
+    if type(v) is str:
+        return v
+    if isinstance(v, bytes):  # go-cty's decoder reads msgpack bin as a string too
+        try:
+            return v.decode()
+        except UnicodeDecodeError:
+            raise CtyError("string is not valid UTF-8") from None
+    raise _mismatch(STRING, v)
+
+
+def _nfc(s: str) -> str:
+    # cty normalises every string to NFC, so this keeps our bytes identical to go-cty's.
+    return (
+        s if s.isascii() or unicodedata.is_normalized("NFC", s) else unicodedata.normalize("NFC", s)
+    )
+
+
+def _kind(v: object) -> str:
+    names = {type(None): "null", list: "list", tuple: "tuple", dict: "map", str: "string"}
+    return names.get(type(v), type(v).__name__)
+
+
+def _mismatch(t: CtyType, v: object) -> CtyError:
+    return CtyError(f"expected {t}, got {_kind(v)}")
+
+
+def _short(v: object) -> str:
+    text = repr(v)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+class _RawJSON(str):
+    """Text that is already JSON (numbers of any precision, type descriptions)."""
+
+    __slots__ = ()
+
+
+# ---------------------------------------------------------------------------------------------
+# Encoding: value -> plain structure that msgpack (or _dump_json) writes verbatim
+
+_UNKNOWN_EXT: Final = msgpack.ExtType(0, b"\x00")  # go-cty's unknownVal: fixext1 d4 00 00
+
+
+def _enc(v: object, t: CtyType, js: bool) -> object:
+    if t is STRING and isinstance(v, str):  # fast path for the commonest leaf
+        return _nfc(v)
+    tv = type(v)
+    if v is None or (tv is bool and t is BOOL):
+        return v
+    if v is UNKNOWN:
+        if js:
+            raise CtyError("unknown values cannot be encoded as JSON")
+        return _UNKNOWN_EXT
+    if isinstance(t, Primitive):
+        name = t.name
+        if name == "string":
+            if isinstance(v, str):
+                return _nfc(v)
+        elif name == "number":
+            return _number_out(v, js)
+        elif name == "bool":
+            if v is True or v is False:
+                return v
+        else:
+            return _enc_dynamic(v, js)
+        raise _mismatch(t, v)
+    if isinstance(t, Object):
+        if not (tv is dict or isinstance(v, Mapping)):
+            raise _mismatch(t, v)
+        obj = cast(Mapping[object, object], v)
+        if not obj.keys() <= t.attributes.keys():
+            extra = sorted(map(str, obj.keys() - t.attributes.keys()))
+            raise CtyError("unsupported attribute", (extra[0],))
+        out: dict[str, object] = {}  # sorted keys, every attribute: the wire-format rule
+        try:
+            for name, at in t.items:
+                out[name] = _enc(obj.get(name), at, js)
+        except CtyError as e:
+            e._within(name)
+            raise
+        return out
+    if isinstance(t, Map):
+        if not isinstance(v, Mapping):
+            raise _mismatch(t, v)
+        for k in v:
+            if not isinstance(k, str):
+                raise CtyError(f"map keys must be strings, got {_kind(k)}")
+        out = {}
+        key = ""
+        try:
+            for key in sorted(v):  # go-cty iterates map elements in key order
+                out[key] = _enc(v[key], t.element, js)
+        except CtyError as e:
+            e._within(key, key=True)
+            raise
+        return out
+    seq_types = (list, tuple, set, frozenset) if isinstance(t, Set) else (list, tuple)
+    if not isinstance(v, seq_types):
+        raise _mismatch(t, v)
+    if isinstance(t, Tuple):
+        if len(v) != len(t.elements):
+            raise CtyError(f"expected {t}, got {len(v)}")
+        types: Iterable[CtyType] = t.elements
+    elif isinstance(t, _Collection):
+        types = [t.element] * len(v)
+    else:
+        raise CtyError(f"not a cty type: {t!r}")
+    items: list[object] = []
+    try:
+        for item, et in zip(v, types, strict=True):
+            items.append(_enc(item, et, js))
+    except CtyError as e:
+        e._within(len(items))  # the failing element's index
+        raise
+    return items
+
+
+def _enc_dynamic(v: object, js: bool) -> object:
+    if not isinstance(v, DynamicValue):
+        raise CtyError(f"expected DynamicValue for dynamic type, got {_kind(v)}")
+    if v.type == DYNAMIC:
+        raise CtyError("DynamicValue.type must be a concrete type, not dynamic")
+    inner = _enc(v.value, v.type, js)
+    if js:  # cty JSON: {"type": <type>, "value": <value>}
+        return {"type": _RawJSON(type_json(v.type).decode()), "value": inner}
+    return [type_json(v.type), inner]  # cty msgpack: [bin(JSON type), value]
+
+
+def encode_msgpack(value: object, t: CtyType) -> bytes:
+    """Encode ``value`` of type ``t`` exactly as go-cty would (except set order).
+
+    Raises CtyError (with the path) if the value does not conform to the type.
+    """
+    wire = _guard(_enc, value, t, False)
+    try:
+        data: bytes = msgpack.packb(wire, use_bin_type=True)
+    except (ValueError, TypeError, OverflowError) as e:  # e.g. lone surrogates in a string
+        raise CtyError(f"cannot encode as msgpack: {e}") from None
+    return data
+
+
+_R = TypeVar("_R")
+
+
+def _guard(fn: Callable[[object, CtyType, bool], _R], wire: object, t: CtyType, js: bool) -> _R:
+    try:
+        return fn(wire, t, js)
+    except RecursionError:
+        raise CtyError("value is nested too deeply") from None
+
+
+# ---------------------------------------------------------------------------------------------
+# Decoding: plain structure from msgpack/json -> Value, checked against the type
+
+
+def _dec(v: object, t: CtyType, js: bool) -> Value:
+    if (t is STRING and type(v) is str) or (t is BOOL and type(v) is bool) or v is UNKNOWN:
+        return v  # fast path for the commonest leaves
+    if isinstance(t, Primitive):
+        name = t.name
+        if name == "dynamic":
+            return _dec_dynamic(v, js)
+        if v is None:
+            return None
+        if name == "string":
+            if type(v) is str:
+                return v
+            if type(v) is bytes:
+                return _as_str(v)
+        elif name == "number":
+            if not isinstance(v, bool | msgpack.Timestamp):
+                return _number_in(v, js)
+        elif v is True or v is False:
+            return v
+        return _dec_other(v, t)
+    if v is None:
+        return None
+    if isinstance(t, Object):
+        if type(v) is not dict:
+            return _dec_other(v, t)
+        attrs = t.attributes
+        if v.keys() != attrs.keys():
+            _check_keys(v, attrs, js)
+        out: dict[str, Value] = {}
+        name = ""
+        try:
+            for name, at in t.items:
+                out[name] = _dec(v.get(name), at, js)
+        except CtyError as e:
+            e._within(name)
+            raise
+        return out
+    if isinstance(t, Map):
+        if type(v) is not dict:
+            return _dec_other(v, t)
+        out = {}
+        key = ""
+        try:
+            for raw_key, item in v.items():
+                key = _as_str(raw_key)
+                out[key] = _dec(item, t.element, js)
+        except CtyError as e:
+            e._within(key, key=True)
+            raise
+        return out
+    if type(v) is not list:
+        return _dec_other(v, t)
+    if isinstance(t, Tuple):
+        if len(v) != len(t.elements):
+            raise CtyError(f"expected {t}, got {len(v)}")
+        types: Iterable[CtyType] = t.elements
+    elif isinstance(t, _Collection):
+        types = [t.element] * len(v)
+    else:
+        raise CtyError(f"not a cty type: {t!r}")
+    items: list[Value] = []
+    try:
+        for item, et in zip(v, types, strict=True):
+            items.append(_dec(item, et, js))
+    except CtyError as e:
+        e._within(len(items))  # the failing element's index
+        raise
+    return items
+
+
+def _dec_other(v: object, t: CtyType) -> Value:
+    # msgpack parses ext type -1 itself (as a timestamp); cty reads every ext as unknown.
+    if isinstance(v, msgpack.Timestamp):
+        return UNKNOWN
+    raise _mismatch(t, v)
+
+
+def _check_keys(v: dict[object, object], attrs: Mapping[str, CtyType], js: bool) -> None:
+    if not all(type(k) is str for k in v):
+        raise CtyError("object keys must be strings")
+    keys = v.keys()
+    extra = sorted(map(str, keys - attrs.keys()))
+    if extra:
+        raise CtyError("unsupported attribute", (extra[0],))
+    if not js:  # cty's msgpack decoder insists on every attribute; stored JSON state may omit some
+        missing = sorted(attrs.keys() - keys)
+        raise CtyError(
+            f"an object with {len(attrs)} attributes is required ({len(v)} given);"
+            f" missing {', '.join(missing)}"
+        )
+
+
+def _dec_dynamic(v: object, js: bool) -> Value:
+    if v is None:
+        return None
+    if js:
+        if type(v) is not dict or v.keys() != {"type", "value"}:
+            raise CtyError('dynamic value must be a JSON object with "type" and "value"')
+        t, raw = _type_from(v["type"]), v["value"]
+    else:
+        if isinstance(v, msgpack.Timestamp):
+            return UNKNOWN
+        if type(v) is not list or len(v) != 2 or type(v[0]) not in (bytes, str):
+            raise CtyError("dynamic value must be an array of [type JSON, value]")
+        t, raw = type_from_json(v[0]), v[1]
+    inner = _dec(raw, t, js)
+    return inner if t == DYNAMIC else DynamicValue(t, inner)
+
+
+def _ext_to_unknown(_code: int, _data: bytes) -> Unknown:
+    # Any ext code is an unknown (0 plain, 12 refined); refinements are ignored.
+    return UNKNOWN
+
+
+def decode_msgpack(data: bytes, t: CtyType) -> Value:
+    """Decode msgpack ``data`` as type ``t``; empty data is null. Raises only CtyError."""
+    if not data:
+        return None
+    try:
+        wire = msgpack.unpackb(data, raw=False, ext_hook=_ext_to_unknown)
+    except Exception as e:  # msgpack raises assorted ValueError/TypeError subclasses
+        raise CtyError(f"malformed msgpack: {type(e).__name__}: {e}".rstrip(": ")) from None
+    return _guard(_dec, wire, t, False)
+
+
+# ---------------------------------------------------------------------------------------------
+# JSON (stored raw state) lives in cty_json; re-exported here, imported only when first used.
+
+
+def encode_json(value: object, t: CtyType) -> bytes:
+    """Terraform's JSON value form, compact UTF-8; unknowns and infinities raise CtyError."""
+    from .cty_json import encode_json as encode
+
+    return encode(value, t)
+
+
+def decode_json(data: bytes | str, t: CtyType) -> Value:
+    """Decode Terraform's JSON value form; a missing object attribute is null. Blank is null."""
+    from .cty_json import decode_json as decode
+
+    return decode(data, t)

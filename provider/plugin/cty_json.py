@@ -1,0 +1,76 @@
+"""Terraform's JSON value encoding (stored raw state, e.g. ``UpgradeResourceState.raw_state``).
+
+Re-exported by :mod:`.cty`, which holds the type/value model and the walkers shared with msgpack.
+Differences from msgpack: no unknowns, no infinities, numbers are JSON numbers of any precision,
+a dynamic value is ``{"type": <type JSON>, "value": <value>}``, and decoding tolerates missing
+object attributes (older state) while still rejecting wrong types and unknown attributes.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from json.encoder import encode_basestring as _quote  # json.dumps(s, ensure_ascii=False)
+
+from .cty import (
+    _MAX_DIGITS,
+    CtyError,
+    CtyType,
+    Value,
+    _dec,
+    _enc,
+    _guard,
+    _normalize_decimal,
+    _RawJSON,
+)
+
+__all__ = ["decode_json", "encode_json"]
+
+
+def _json_float(text: str) -> int | float | Decimal:
+    return _normalize_decimal(Decimal(text))
+
+
+def _json_int(text: str) -> int | float | Decimal:
+    return int(text) if len(text) < _MAX_DIGITS else _normalize_decimal(Decimal(text))
+
+
+def _json_constant(text: str) -> object:
+    raise CtyError(f"{text} is not a valid JSON number")
+
+
+def _dump_json(v: object) -> str:
+    if isinstance(v, str):
+        return v if isinstance(v, _RawJSON) else _quote(v)
+    if v is None or v is True or v is False:
+        return "null" if v is None else "true" if v else "false"
+    if isinstance(v, list):
+        return "[" + ",".join(map(_dump_json, v)) + "]"
+    assert isinstance(v, dict), v
+    return "{" + ",".join(f"{_quote(k)}:{_dump_json(item)}" for k, item in v.items()) + "}"
+
+
+def encode_json(value: object, t: CtyType) -> bytes:
+    """Encode as Terraform's JSON value form (compact UTF-8). Unknowns and infinities raise."""
+    try:
+        return _dump_json(_guard(_enc, value, t, True)).encode()
+    except (UnicodeEncodeError, RecursionError) as e:
+        raise CtyError(f"cannot encode as JSON: {e}") from None
+
+
+def decode_json(data: bytes | str, t: CtyType) -> Value:
+    """Decode Terraform's JSON value form as ``t``; missing object attributes become null.
+
+    Blank data is null. Numbers follow the same int/float/Decimal rule as msgpack.
+    """
+    if not data.strip():
+        return None
+    try:
+        wire = json.loads(
+            data, parse_float=_json_float, parse_int=_json_int, parse_constant=_json_constant
+        )
+    except CtyError:
+        raise
+    except (ValueError, RecursionError) as e:
+        raise CtyError(f"malformed JSON: {e}") from None
+    return _guard(_dec, wire, t, True)

@@ -1,0 +1,174 @@
+"""Declare a schema once; derive the wire schema, the cty type and plan behaviour.
+
+A resource declares its attributes with the small vocabulary below. Behaviour
+that Terraform users expect from an attribute (a default, "changing this
+replaces the resource", validation) is declared on the attribute, and the
+servicer applies it generically, so a resource's code only holds what is
+specific to it::
+
+    SCHEMA = Schema(
+        description="A webhook.",
+        attributes={
+            "id": string("The ID.", required=True, requires_replace=True),
+            "disabled": boolean("Disabled?", optional=True, computed=True, default=False),
+        },
+    )
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Protocol, TypedDict, Unpack
+
+from . import cty
+from .diagnostics import AttributePath, Diagnostics
+
+__all__ = [
+    "Attribute",
+    "Behaviour",
+    "NestedObject",
+    "Nesting",
+    "Schema",
+    "Validator",
+    "boolean",
+    "map_of_strings",
+    "nested_set",
+    "string",
+]
+
+
+class Validator(Protocol):
+    """A check on one attribute's known, non-null configured value."""
+
+    @property
+    def description(self) -> str: ...
+
+    def validate(self, value: cty.Value, path: AttributePath, diags: Diagnostics) -> None: ...
+
+
+class Nesting(enum.IntEnum):
+    """Values match ``tfplugin6.Schema.Object.NestingMode``."""
+
+    SINGLE = 1
+    LIST = 2
+    SET = 3
+    MAP = 4
+
+
+@dataclass(frozen=True)
+class NestedObject:
+    """The object type of a nested attribute, e.g. each element of a set."""
+
+    attributes: Mapping[str, Attribute]
+    nesting: Nesting
+
+    def object_type(self) -> cty.Object:
+        return cty.Object({name: a.cty_type for name, a in self.attributes.items()})
+
+
+@dataclass(frozen=True)
+class Attribute:
+    """One attribute: its type (or nested object) and declared behaviour.
+
+    ``default`` is planned whenever the configuration leaves the attribute
+    null, so it needs ``computed=True``. ``requires_replace`` makes a change
+    of value plan a replacement. ``deprecation`` non-empty marks it deprecated.
+    """
+
+    description: str
+    type: cty.CtyType | None = None
+    nested: NestedObject | None = None
+    required: bool = False
+    optional: bool = False
+    computed: bool = False
+    sensitive: bool = False
+    deprecation: str = ""
+    default: cty.Value = None
+    requires_replace: bool = False
+    validators: tuple[Validator, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        if (self.type is None) == (self.nested is None):
+            raise ValueError("an attribute has exactly one of type or nested")
+        if self.required and (self.optional or self.computed):
+            raise ValueError("a required attribute is neither optional nor computed")
+        if not (self.required or self.optional or self.computed):
+            raise ValueError("an attribute is required, optional or computed")
+        if self.default is not None and not self.computed:
+            raise ValueError("an attribute with a default must be computed")
+
+    @property
+    def cty_type(self) -> cty.CtyType:
+        if self.type is not None:
+            return self.type
+        assert self.nested is not None
+        obj = self.nested.object_type()
+        return {
+            Nesting.SINGLE: obj,
+            Nesting.LIST: cty.List(obj),
+            Nesting.SET: cty.Set(obj),
+            Nesting.MAP: cty.Map(obj),
+        }[self.nested.nesting]
+
+
+@dataclass(frozen=True)
+class Schema:
+    """A provider's or resource's schema: its attributes and version."""
+
+    attributes: Mapping[str, Attribute]
+    description: str = ""
+    version: int = 0
+
+    def object_type(self) -> cty.Object:
+        return cty.Object({name: a.cty_type for name, a in self.attributes.items()})
+
+    def walk(self) -> Iterator[tuple[AttributePath, Attribute]]:
+        """Every attribute with its path, nested ones included (no element steps)."""
+        yield from _walk(self.attributes, ())
+
+
+def _walk(
+    attributes: Mapping[str, Attribute], prefix: AttributePath
+) -> Iterator[tuple[AttributePath, Attribute]]:
+    for name, attribute in attributes.items():
+        yield (*prefix, name), attribute
+        if attribute.nested is not None:
+            yield from _walk(attribute.nested.attributes, (*prefix, name))
+
+
+class Behaviour(TypedDict, total=False):
+    """The keyword arguments the constructors below pass on to :class:`Attribute`."""
+
+    required: bool
+    optional: bool
+    computed: bool
+    sensitive: bool
+    deprecation: str
+    default: cty.Value
+    requires_replace: bool
+    validators: tuple[Validator, ...]
+
+
+def string(description: str, **behaviour: Unpack[Behaviour]) -> Attribute:
+    """A string attribute."""
+    return Attribute(description, type=cty.STRING, **behaviour)
+
+
+def boolean(description: str, **behaviour: Unpack[Behaviour]) -> Attribute:
+    """A bool attribute."""
+    return Attribute(description, type=cty.BOOL, **behaviour)
+
+
+def map_of_strings(description: str, **behaviour: Unpack[Behaviour]) -> Attribute:
+    """A map of strings attribute."""
+    return Attribute(description, type=cty.Map(cty.STRING), **behaviour)
+
+
+def nested_set(
+    description: str, attributes: Mapping[str, Attribute], **behaviour: Unpack[Behaviour]
+) -> Attribute:
+    """A set of objects, written in HCL as ``name = [{ ... }, ...]``."""
+    nested = NestedObject(attributes, Nesting.SET)
+    return Attribute(description, nested=nested, **behaviour)

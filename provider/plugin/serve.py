@@ -1,0 +1,235 @@
+"""Serve a Provider to Terraform: go-plugin handshake, mutual TLS, lifecycle.
+
+Launched by Terraform (3-5 times per command), the process:
+
+1. picks protocol 6 from ``PLUGIN_PROTOCOL_VERSIONS`` (a set, in any order);
+2. serves gRPC in plaintext on a unix socket inside a private 0700 directory;
+3. terminates TLS in front of it with the stdlib ``ssl`` module, requiring
+   and verifying Terraform's client certificate (``PLUGIN_CLIENT_CERT``,
+   ECDSA P-521, which grpcio's BoringSSL cannot verify);
+4. prints the handshake line ``1|6|tcp|127.0.0.1:PORT|grpc|<cert>`` and
+   flushes it (stdout is a pipe: unflushed, Terraform waits 60 s);
+5. exits at once on ``GRPCController.Shutdown`` (else Terraform waits 2 s
+   before SIGKILL), or when Terraform itself is gone.
+
+SIGINT is ignored: on Ctrl-C Terraform signals the whole process group and
+then drives cancellation through ``StopProvider``; dying mid-apply would
+orphan a webhook that Terraform never records.
+
+``serve_debug`` runs one long-lived plaintext server for ``TF_REATTACH_PROVIDERS``.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import os
+import shutil
+import signal
+import sys
+import tempfile
+import threading
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import grpc
+
+from ._proto import grpc_controller_pb2
+from .log import configure_logging
+from .resource import Provider
+from .servicer import ProviderServicer
+
+__all__ = [
+    "MAGIC_COOKIE_KEY",
+    "MAGIC_COOKIE_VALUE",
+    "HandshakeError",
+    "handshake_line",
+    "launched_by_terraform",
+    "negotiate_protocol",
+    "serve",
+    "serve_debug",
+]
+
+logger = logging.getLogger("provider.plugin")
+
+MAGIC_COOKIE_KEY = "TF_PLUGIN_MAGIC_COOKIE"
+MAGIC_COOKIE_VALUE = "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2"
+CORE_PROTOCOL_VERSION = 1
+PROTOCOL_VERSION = 6
+MAX_WORKERS = 64  # >= Terraform's -parallelism; the executor default is 6 on 2 cores
+MAX_MESSAGE_BYTES = 256 << 20  # as terraform-plugin-go; grpcio's default is 4 MiB
+_DIR_PREFIX = "terraform-provider-humanitec-"
+
+
+class HandshakeError(Exception):
+    """Terraform and this provider cannot agree on how to talk."""
+
+
+def launched_by_terraform(environ: Mapping[str, str] = os.environ) -> bool:
+    """True when Terraform (go-plugin) started this process."""
+    return environ.get(MAGIC_COOKIE_KEY) == MAGIC_COOKIE_VALUE
+
+
+def negotiate_protocol(environ: Mapping[str, str] = os.environ) -> int:
+    """Pick protocol 6 from the versions Terraform offers (order means nothing)."""
+    offered = {v.strip() for v in environ.get("PLUGIN_PROTOCOL_VERSIONS", "").split(",")}
+    offered.discard("")
+    if not offered or str(PROTOCOL_VERSION) in offered:
+        return PROTOCOL_VERSION
+    raise HandshakeError(
+        f"Terraform offered plugin protocol versions {', '.join(sorted(offered))}, but this "
+        f"provider speaks only version {PROTOCOL_VERSION}: use Terraform 1.0 or newer."
+    )
+
+
+def handshake_line(network: str, address: str, certificate_der: bytes | None) -> str:
+    """go-plugin's handshake line; the certificate is unpadded standard base64 (Go's Raw)."""
+    cert = base64.b64encode(certificate_der).decode().rstrip("=") if certificate_der else ""
+    return f"{CORE_PROTOCOL_VERSION}|{PROTOCOL_VERSION}|{network}|{address}|grpc|{cert}\n"
+
+
+def serve(make_provider: Callable[[], Provider], environ: Mapping[str, str] = os.environ) -> None:
+    """Serve until Terraform shuts us down; never returns."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    configure_logging()
+    parent = os.getppid()
+    try:
+        negotiate_protocol(environ)
+    except HandshakeError as exc:
+        sys.stderr.write(f"terraform-provider-humanitec: {exc}\n")
+        sys.exit(1)
+    workdir = _private_dir()
+    shutdown = threading.Event()
+    try:
+        socket_path = workdir / "grpc.sock"
+        # Keep the server referenced: a collected grpc.Server stops serving.
+        server = _start_grpc(make_provider(), f"unix:{socket_path}", shutdown)
+        client_cert = environ.get("PLUGIN_CLIENT_CERT", "")
+        if client_cert:
+            line = _start_tls(client_cert, socket_path, workdir)
+        else:  # Terraform runs with TF_DISABLE_PLUGIN_TLS: it expects plaintext and no cert
+            line = handshake_line("unix", str(socket_path), None)
+        sys.stdout.write(line)
+        sys.stdout.flush()
+        while not shutdown.wait(0.5):
+            if os.getppid() != parent:
+                logger.warning("Terraform is gone; exiting")
+                break
+        del server
+    except BaseException:
+        logger.exception("provider server failed")
+        shutil.rmtree(workdir, ignore_errors=True)
+        os._exit(1)
+    shutil.rmtree(workdir, ignore_errors=True)
+    # os._exit: skip interpreter teardown and grpc's graceful drain; Terraform
+    # waits for this exit before it moves on.
+    os._exit(0)
+
+
+def serve_debug(make_provider: Callable[[], Provider], provider_address: str) -> int:
+    """Serve in plaintext for TF_REATTACH_PROVIDERS until SIGINT/SIGTERM."""
+    configure_logging()
+    workdir = _private_dir()
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    try:
+        socket_path = workdir / "grpc.sock"
+        server = _start_grpc(make_provider(), f"unix:{socket_path}", threading.Event())
+        reattach = {
+            provider_address: {
+                "Protocol": "grpc",
+                "ProtocolVersion": PROTOCOL_VERSION,
+                "Pid": os.getpid(),
+                "Test": True,  # protocol 6 reattach needs it; Terraform then never kills us
+                "Addr": {"Network": "unix", "String": str(socket_path)},
+            }
+        }
+        sys.stdout.write(
+            "Provider started. To attach Terraform CLI, set the TF_REATTACH_PROVIDERS "
+            "environment variable with the following:\n\n"
+            f"\tTF_REATTACH_PROVIDERS='{json.dumps(reattach, separators=(',', ':'))}'\n\n"
+            "Stop the provider with Ctrl-C.\n"
+        )
+        sys.stdout.flush()
+        stop.wait()
+        server.stop(grace=1).wait()
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return 0
+
+
+def _start_grpc(provider: Provider, address: str, shutdown: threading.Event) -> grpc.Server:
+    servicer = ProviderServicer(provider)
+    server = grpc.server(
+        ThreadPoolExecutor(max_workers=MAX_WORKERS, thread_name_prefix="rpc"),
+        options=[
+            ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+            ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+        ],
+        maximum_concurrent_rpcs=None,
+    )
+    server.add_generic_rpc_handlers(
+        (
+            grpc.method_handlers_generic_handler(
+                "tfplugin6.Provider",
+                {
+                    name: grpc.unary_unary_rpc_method_handler(handler)
+                    for name, handler in servicer.handlers().items()
+                },
+            ),
+            grpc.method_handlers_generic_handler(
+                "plugin.GRPCController",
+                {"Shutdown": grpc.unary_unary_rpc_method_handler(_shutdown_handler(shutdown))},
+            ),
+        )
+    )
+    server.add_insecure_port(address)
+    server.start()
+    return server
+
+
+def _shutdown_handler(shutdown: threading.Event) -> Callable[[bytes, Any], bytes]:
+    def handle(_raw: bytes, _context: Any) -> bytes:
+        shutdown.set()
+        return grpc_controller_pb2.Empty().SerializeToString()
+
+    return handle
+
+
+def _start_tls(client_cert_pem: str, backend: Path, workdir: Path) -> str:
+    from ._certificate import make_server_certificate
+    from ._tls import MutualTLSProxy
+
+    certificate = make_server_certificate()
+    proxy = MutualTLSProxy(
+        server_certificate=certificate,
+        client_certificate_pem=client_cert_pem,
+        backend=str(backend),
+        workdir=workdir,
+    )
+    host, port = proxy.start()
+    return handshake_line("tcp", f"{host}:{port}", certificate.der)
+
+
+def _private_dir() -> Path:
+    """A fresh 0700 directory for our sockets; also sweeps ones left by killed runs."""
+    tmp = Path(tempfile.gettempdir())
+    for stale in tmp.glob(f"{_DIR_PREFIX}*"):
+        pid = stale.name.removeprefix(_DIR_PREFIX).split("-", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(stale, ignore_errors=True)
+    return Path(tempfile.mkdtemp(prefix=f"{_DIR_PREFIX}{os.getpid()}-"))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

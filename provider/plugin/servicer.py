@@ -1,0 +1,329 @@
+"""The tfplugin6.Provider service: Terraform's RPCs onto the Provider/Resource interface.
+
+Every RPC has the same shape: parse the request, decode values, call the
+provider or resource, check Terraform's rules, encode the answer. The wrapper
+:func:`_rpc` is written once: it parses request bytes itself (so garbage on
+the wire becomes a diagnostic, not a gRPC error) and turns every exception
+into an error diagnostic.
+
+RPCs not listed in :meth:`ProviderServicer.handlers` answer UNIMPLEMENTED,
+which Terraform tolerates for everything we do not advertise.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from google.protobuf.message import DecodeError, Message
+
+from . import cty
+from ._proto import tfplugin6_pb2 as pb
+from .convert import (
+    from_proto_dynamic_value,
+    to_proto_attribute_path,
+    to_proto_diagnostics,
+    to_proto_dynamic_value,
+    to_proto_schema,
+)
+from .diagnostics import DiagnosticError, Diagnostics, format_path
+from .planning import (
+    apply_inconsistencies,
+    plan_resource,
+    plan_violations,
+    replacement_paths,
+    validate_config,
+)
+from .resource import Provider, Resource, State
+
+__all__ = ["ProviderServicer"]
+
+logger = logging.getLogger("provider.plugin")
+
+Req = TypeVar("Req", bound=Message)
+Resp = TypeVar("Resp", bound=Message)
+Handler = Callable[[bytes, Any], bytes]
+
+_CAPABILITIES = pb.ServerCapabilities(plan_destroy=True, get_provider_schema_optional=True)
+
+
+def _rpc(
+    request_type: type[Req], response_type: type[Resp], body: Callable[[Req, Diagnostics], Resp]
+) -> Handler:
+    name = request_type.DESCRIPTOR.full_name.removesuffix(".Request").rsplit(".", 1)[-1]
+
+    def handle(raw: bytes, _context: Any) -> bytes:
+        diags = Diagnostics()
+        response = response_type()
+        try:
+            request = request_type.FromString(raw)
+            response = body(request, diags)
+        except DiagnosticError as exc:
+            diags.extend([exc.diagnostic])
+        except cty.CtyError as exc:
+            logger.debug("%s: undecodable value: %s", name, exc)
+            diags.error(
+                "Invalid Value From Terraform",
+                f"The provider could not decode a value in the {name} request: {exc}. "
+                "Please report this issue to the provider developers.",
+            )
+        except DecodeError as exc:
+            diags.error(
+                "Invalid Request",
+                f"The {name} request was not a valid tfplugin6 message: {exc}.",
+            )
+        except Exception as exc:
+            logger.exception("%s failed", name)
+            diags.error(
+                "Internal Provider Error",
+                f"{name} failed with {type(exc).__name__}: {exc}. "
+                "This is likely a bug in the provider; please report it.",
+            )
+        response.diagnostics.extend(to_proto_diagnostics(diags))  # type: ignore[attr-defined]
+        return response.SerializeToString()
+
+    return handle
+
+
+class ProviderServicer:
+    """Serves one Provider over tfplugin6; safe to call from many threads."""
+
+    def __init__(self, provider: Provider) -> None:
+        self._provider = provider
+        self._resources: dict[str, Resource] = {r.type_name: r for r in provider.resources()}
+        self._schema_response: bytes | None = None
+        self.stopped = threading.Event()
+        """Set by StopProvider: Terraform asks in-flight work to wind down."""
+
+    def handlers(self) -> dict[str, Handler]:
+        """Method name -> raw-bytes handler, for ``grpc.method_handlers_generic_handler``."""
+        return {
+            "GetMetadata": _rpc(pb.GetMetadata.Request, pb.GetMetadata.Response, self._metadata),
+            "GetProviderSchema": self._provider_schema,
+            "ValidateProviderConfig": _rpc(
+                pb.ValidateProviderConfig.Request,
+                pb.ValidateProviderConfig.Response,
+                self._validate_provider,
+            ),
+            "ConfigureProvider": _rpc(
+                pb.ConfigureProvider.Request, pb.ConfigureProvider.Response, self._configure
+            ),
+            "ValidateResourceConfig": _rpc(
+                pb.ValidateResourceConfig.Request,
+                pb.ValidateResourceConfig.Response,
+                self._validate_resource,
+            ),
+            "UpgradeResourceState": _rpc(
+                pb.UpgradeResourceState.Request, pb.UpgradeResourceState.Response, self._upgrade
+            ),
+            "ReadResource": _rpc(pb.ReadResource.Request, pb.ReadResource.Response, self._read),
+            "PlanResourceChange": _rpc(
+                pb.PlanResourceChange.Request, pb.PlanResourceChange.Response, self._plan
+            ),
+            "ApplyResourceChange": _rpc(
+                pb.ApplyResourceChange.Request, pb.ApplyResourceChange.Response, self._apply
+            ),
+            "ImportResourceState": _rpc(
+                pb.ImportResourceState.Request, pb.ImportResourceState.Response, self._import
+            ),
+            "StopProvider": self._stop,
+        }
+
+    # --- provider-level RPCs -------------------------------------------------
+
+    def _metadata(
+        self, _req: pb.GetMetadata.Request, _diags: Diagnostics
+    ) -> pb.GetMetadata.Response:
+        return pb.GetMetadata.Response(
+            server_capabilities=_CAPABILITIES,
+            resources=[pb.GetMetadata.ResourceMetadata(type_name=n) for n in self._resources],
+        )
+
+    def _provider_schema(self, _raw: bytes, _context: Any) -> bytes:
+        # The schema never changes, so it is built and serialised once.
+        if self._schema_response is None:
+            self._schema_response = pb.GetProviderSchema.Response(
+                provider=to_proto_schema(self._provider.schema),
+                resource_schemas={
+                    name: to_proto_schema(r.schema) for name, r in self._resources.items()
+                },
+                server_capabilities=_CAPABILITIES,
+            ).SerializeToString()
+        return self._schema_response
+
+    def _validate_provider(
+        self, req: pb.ValidateProviderConfig.Request, diags: Diagnostics
+    ) -> pb.ValidateProviderConfig.Response:
+        config = self._decode_object(req.config, self._provider.schema.object_type())
+        validate_config(self._provider.schema, config, diags)
+        self._provider.validate(config, diags)
+        return pb.ValidateProviderConfig.Response()
+
+    def _configure(
+        self, req: pb.ConfigureProvider.Request, diags: Diagnostics
+    ) -> pb.ConfigureProvider.Response:
+        config = self._decode_object(req.config, self._provider.schema.object_type())
+        self._provider.configure(config, req.terraform_version, diags)
+        return pb.ConfigureProvider.Response()
+
+    def _stop(self, _raw: bytes, _context: Any) -> bytes:
+        self.stopped.set()
+        return pb.StopProvider.Response().SerializeToString()
+
+    # --- resource RPCs -------------------------------------------------------
+
+    def _resource(self, type_name: str) -> Resource:
+        try:
+            return self._resources[type_name]
+        except KeyError:
+            raise DiagnosticError(
+                "Unknown Resource Type",
+                f"This provider does not serve the resource type {type_name!r}.",
+            ) from None
+
+    @staticmethod
+    def _decode_object(value: pb.DynamicValue, t: cty.Object) -> State:
+        decoded = from_proto_dynamic_value(value, t)
+        if not isinstance(decoded, dict):
+            raise DiagnosticError(
+                "Invalid Value From Terraform", "Expected an object, got a null or unknown value."
+            )
+        return decoded
+
+    @staticmethod
+    def _decode_optional(value: pb.DynamicValue, t: cty.Object) -> State | None:
+        decoded = from_proto_dynamic_value(value, t)
+        return decoded if isinstance(decoded, dict) else None
+
+    def _validate_resource(
+        self, req: pb.ValidateResourceConfig.Request, diags: Diagnostics
+    ) -> pb.ValidateResourceConfig.Response:
+        resource = self._resource(req.type_name)
+        config = self._decode_object(req.config, resource.schema.object_type())
+        validate_config(resource.schema, config, diags)
+        resource.validate(config, diags)
+        return pb.ValidateResourceConfig.Response()
+
+    def _upgrade(
+        self, req: pb.UpgradeResourceState.Request, diags: Diagnostics
+    ) -> pb.UpgradeResourceState.Response:
+        resource = self._resource(req.type_name)
+        t = resource.schema.object_type()
+        if req.version > resource.schema.version:
+            diags.error(
+                "Resource State From A Newer Provider",
+                f"The state of this {req.type_name} was written by a newer provider "
+                f"(schema version {req.version}, this one knows {resource.schema.version}). "
+                "Upgrade the provider.",
+            )
+            return pb.UpgradeResourceState.Response()
+        if not req.raw_state.json:
+            diags.error(
+                "Unsupported Resource State",
+                "The stored state is in the legacy flatmap format, which this provider "
+                "never wrote. Remove the resource from state and import it again.",
+            )
+            return pb.UpgradeResourceState.Response()
+        state = cty.decode_json(req.raw_state.json, t)
+        return pb.UpgradeResourceState.Response(upgraded_state=to_proto_dynamic_value(state, t))
+
+    def _read(self, req: pb.ReadResource.Request, diags: Diagnostics) -> pb.ReadResource.Response:
+        resource = self._resource(req.type_name)
+        t = resource.schema.object_type()
+        current = self._decode_object(req.current_state, t)
+        try:
+            new = resource.read(current, diags)
+        except DiagnosticError as exc:
+            diags.extend([exc.diagnostic])
+            new = current
+        if new is None and diags.has_errors:
+            # A failed read is not proof that the object is gone: keep it.
+            new = current
+        return pb.ReadResource.Response(
+            new_state=to_proto_dynamic_value(new, t), private=req.private
+        )
+
+    def _plan(
+        self, req: pb.PlanResourceChange.Request, diags: Diagnostics
+    ) -> pb.PlanResourceChange.Response:
+        resource = self._resource(req.type_name)
+        schema = resource.schema
+        t = schema.object_type()
+        proposed = self._decode_optional(req.proposed_new_state, t)
+        if proposed is None:  # destroy: nothing to plan, since plan_destroy is advertised
+            return pb.PlanResourceChange.Response(
+                planned_state=to_proto_dynamic_value(None, t), planned_private=req.prior_private
+            )
+        prior = self._decode_optional(req.prior_state, t)
+        config = self._decode_object(req.config, t)
+        planned = plan_resource(schema, prior, proposed, config)
+        planned = resource.plan(prior, planned, diags)
+        for path in plan_violations(schema, config, planned):
+            diags.error(
+                "Provider Planned An Invalid Value",
+                f"The provider planned a value for {format_path(path)} that differs from the "
+                "configuration. This is a bug in the provider; please report it.",
+                path,
+            )
+        response = pb.PlanResourceChange.Response(
+            planned_state=to_proto_dynamic_value(planned, t), planned_private=req.prior_private
+        )
+        if prior is not None:
+            response.requires_replace.extend(
+                to_proto_attribute_path(p) for p in replacement_paths(schema, prior, planned)
+            )
+        return response
+
+    def _apply(
+        self, req: pb.ApplyResourceChange.Request, diags: Diagnostics
+    ) -> pb.ApplyResourceChange.Response:
+        resource = self._resource(req.type_name)
+        t = resource.schema.object_type()
+        prior = self._decode_optional(req.prior_state, t)
+        planned = self._decode_optional(req.planned_state, t)
+        new: State | None
+        try:
+            if planned is None:
+                assert prior is not None, "Terraform planned neither a prior nor a new object"
+                resource.delete(prior, diags)
+                new = prior if diags.has_errors else None
+            elif prior is None:
+                new = resource.create(planned, diags)
+            else:
+                new = resource.update(prior, planned, diags)
+                if new is None:
+                    new = prior
+        except DiagnosticError as exc:
+            # Nothing changed remotely if the resource raised: keep what Terraform had.
+            diags.extend([exc.diagnostic])
+            new = prior
+        if new is not None and planned is not None:
+            for path, problem in apply_inconsistencies(planned, new, t):
+                diags.error(
+                    "Provider Produced Inconsistent Result",
+                    f"After apply, {format_path(path) or 'the object'} {problem}. "
+                    "This is a bug in the provider; please report it.",
+                    path or None,
+                )
+        return pb.ApplyResourceChange.Response(
+            new_state=to_proto_dynamic_value(new, t), private=req.planned_private
+        )
+
+    def _import(
+        self, req: pb.ImportResourceState.Request, diags: Diagnostics
+    ) -> pb.ImportResourceState.Response:
+        resource = self._resource(req.type_name)
+        t = resource.schema.object_type()
+        state = resource.import_state(req.id, diags)
+        if state is None:
+            return pb.ImportResourceState.Response()
+        full = {name: state.get(name) for name in resource.schema.attributes}
+        return pb.ImportResourceState.Response(
+            imported_resources=[
+                pb.ImportResourceState.ImportedResource(
+                    type_name=req.type_name, state=to_proto_dynamic_value(full, t)
+                )
+            ]
+        )

@@ -1,0 +1,110 @@
+"""The ``humanitec`` provider: its block, its API client, its resources.
+
+The block matches the official Go provider attribute for attribute, so
+existing configurations work unchanged. The API client (httpx, pydantic) is
+imported only when Terraform configures the provider: the first launches of
+every command only read the schema and should not pay for it.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from . import __version__
+from .plugin import log
+from .plugin.diagnostics import DiagnosticError, Diagnostics
+from .plugin.resource import Resource, State
+from .plugin.schema import Schema, boolean, string
+from .settings import resolve_settings
+from .webhook import WebhookResource
+
+if TYPE_CHECKING:
+    from .api import HumanitecClient
+
+__all__ = ["HumanitecProvider"]
+
+SCHEMA = Schema(
+    description="Manage Humanitec Platform Orchestrator webhooks.",
+    attributes={
+        "api_prefix": string(
+            "Humanitec API prefix (or using the `HUMANITEC_API_PREFIX` environment variable)",
+            optional=True,
+        ),
+        "host": string(
+            "Humanitec API host (or using the `HUMANITEC_HOST` environment variable)",
+            optional=True,
+            deprecation="This attribute is deprecated in favor of api_prefix "
+            "(`HUMANITEC_API_PREFIX` environment variable).",
+        ),
+        "org_id": string(
+            "Humanitec Organization ID (or using the `HUMANITEC_ORG` environment variable)",
+            optional=True,
+        ),
+        "token": string(
+            "Humanitec Token (or using the `HUMANITEC_TOKEN` environment variable)",
+            optional=True,
+            sensitive=True,
+        ),
+        "disable_ssl_certificate_verification": boolean(
+            "Disables SSL certificate verification", optional=True
+        ),
+        "config": string("Location of Humanitec configuration", optional=True),
+    },
+)
+
+
+class HumanitecProvider:
+    """The provider object the servicer serves."""
+
+    type_name = "humanitec"
+    schema = SCHEMA
+
+    def __init__(self) -> None:
+        self._client: HumanitecClient | None = None
+        self._org_id = ""
+        self._lock = threading.Lock()
+        self._resources: tuple[Resource, ...] = (WebhookResource(self),)
+
+    def resources(self) -> Sequence[Resource]:
+        return self._resources
+
+    def validate(self, config: State, diags: Diagnostics) -> None:
+        """Nothing to check before configure: every attribute may come from elsewhere."""
+
+    def configure(self, config: State, terraform_version: str, diags: Diagnostics) -> None:
+        settings = resolve_settings(config, diags)
+        if settings is None:
+            return
+        log.redact(settings.token)
+        from .api import HumanitecClient
+
+        client = HumanitecClient(
+            settings.api_prefix,
+            settings.org_id,
+            settings.token,
+            verify_tls=settings.verify_tls,
+            app_version=__version__,
+        )
+        with self._lock:
+            # Under reattach one process serves many commands; the newest
+            # configuration wins, and in-flight calls finish on the old client.
+            self._client, self._org_id = client, settings.org_id
+
+    @property
+    def client(self) -> HumanitecClient:
+        """The configured API client; an error diagnostic if configure failed."""
+        with self._lock:
+            client = self._client
+        if client is None:
+            raise DiagnosticError(
+                "Provider Not Configured",
+                "The humanitec provider has no API client because its configuration failed; "
+                "see the errors above.",
+            )
+        return client
+
+    @property
+    def org_id(self) -> str:
+        return self._org_id

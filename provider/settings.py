@@ -1,0 +1,170 @@
+"""Where the provider's API settings come from, in the official provider's order.
+
+Later sources override earlier ones:
+
+1. a config file: the ``config`` attribute, else ``~/.humctl`` when it exists
+   (YAML with ``apiPrefix``, ``org``, ``token``; keys match case-insensitively,
+   as the Go provider's YAML-via-JSON decoding does);
+2. environment: ``HUMANITEC_HOST`` (deprecated), ``HUMANITEC_API_PREFIX``,
+   ``HUMANITEC_ORG``, ``HUMANITEC_TOKEN`` (each when non-empty);
+3. the provider block: ``host`` (deprecated), ``api_prefix``, ``org_id``,
+   ``token`` (each when set).
+
+The API prefix defaults to ``https://api.humanitec.io/``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .plugin import cty
+from .plugin.diagnostics import Diagnostics
+
+__all__ = ["DEFAULT_API_PREFIX", "Settings", "resolve_settings"]
+
+DEFAULT_API_PREFIX = "https://api.humanitec.io/"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything needed to build an API client."""
+
+    api_prefix: str
+    org_id: str
+    token: str = field(repr=False)
+    verify_tls: bool = True
+
+
+def resolve_settings(
+    block: Mapping[str, cty.Value],
+    diags: Diagnostics,
+    environ: Mapping[str, str] = os.environ,
+    home: Path | None = None,
+) -> Settings | None:
+    """Combine file, environment and provider block; None (with errors) if incomplete."""
+    for name in ("api_prefix", "host", "org_id", "token", "config"):
+        if isinstance(block.get(name), cty.Unknown):
+            diags.error(
+                "Unknown Provider Configuration",
+                f"The provider's {name} depends on a value that is only known after apply. "
+                "Set it from a value Terraform knows at plan time.",
+                (name,),
+            )
+    if diags.has_errors:
+        return None
+
+    from_file = _read_config_file(block.get("config"), home, diags)
+    api_prefix = from_file.get("apiprefix", "")
+    org_id = from_file.get("org", "")
+    token = from_file.get("token", "")
+
+    if environ.get("HUMANITEC_HOST"):
+        api_prefix = environ["HUMANITEC_HOST"]
+        diags.warning(
+            "Environment Variable HUMANITEC_HOST Has Been Deprecated",
+            "Environment variable HUMANITEC_HOST has been deprecated, "
+            "please use HUMANITEC_API_PREFIX instead to set your API prefix.",
+        )
+    api_prefix = environ.get("HUMANITEC_API_PREFIX") or api_prefix
+    org_id = environ.get("HUMANITEC_ORG") or org_id
+    token = environ.get("HUMANITEC_TOKEN") or token
+
+    host = block.get("host")
+    if isinstance(host, str) and host:
+        api_prefix = host
+        diags.warning(
+            "Attribute host Has Been Deprecated",
+            "Attribute host has been deprecated, please use api_prefix instead.",
+            ("host",),
+        )
+    api_prefix = _string(block.get("api_prefix"), api_prefix) or DEFAULT_API_PREFIX
+    org_id = _string(block.get("org_id"), org_id)
+    token = _string(block.get("token"), token)
+
+    if not api_prefix.startswith(("https://", "http://")):
+        diags.error(
+            "Invalid API Prefix",
+            f"The Humanitec API prefix must be an http(s) URL such as {DEFAULT_API_PREFIX}, "
+            f"got {api_prefix!r}.",
+            ("api_prefix",),
+        )
+    if not token:
+        diags.error(
+            "Missing API Token Configuration",
+            "The provider cannot create the Humanitec API client because the API token was "
+            "not found. Set the HUMANITEC_TOKEN environment variable, the provider's token "
+            "attribute, or token in the config file (~/.humctl).",
+            ("token",),
+        )
+    if not org_id:
+        diags.error(
+            "Missing API Org ID Configuration",
+            "The provider cannot create the Humanitec API client because the organization ID "
+            "was not found. Set the HUMANITEC_ORG environment variable, the provider's org_id "
+            "attribute, or org in the config file (~/.humctl).",
+            ("org_id",),
+        )
+    if diags.has_errors:
+        return None
+    verify = block.get("disable_ssl_certificate_verification") is not True
+    return Settings(api_prefix=api_prefix, org_id=org_id, token=token, verify_tls=verify)
+
+
+def _string(value: cty.Value, fallback: str) -> str:
+    # A set attribute overrides even when empty, as in the Go provider.
+    return value if isinstance(value, str) else fallback
+
+
+def _read_config_file(
+    configured: cty.Value, home: Path | None, diags: Diagnostics
+) -> dict[str, str]:
+    if isinstance(configured, str):
+        path = Path(configured).expanduser()
+        if not path.is_file():
+            diags.error(
+                "Unable To Read Config File",
+                f"Terraform was unable to read the config file {configured!r} named in the "
+                "config attribute: no such file.",
+                ("config",),
+            )
+            return {}
+    else:
+        try:
+            path = (home or Path.home()) / ".humctl"
+        except RuntimeError:
+            diags.warning(
+                "Unable To Determine Home Directory",
+                "~/.humctl was not read because the home directory is unknown.",
+            )
+            return {}
+        if not path.is_file():
+            return {}
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        diags.error("Unable To Read Config File", f"Reading {path} failed: {exc}.", ("config",))
+        return {}
+    import yaml
+
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        diags.error(
+            "Unable To Parse YAML From Config File",
+            f"{path} is not valid YAML: {exc}",
+            ("config",),
+        )
+        return {}
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        diags.error(
+            "Unable To Parse YAML From Config File",
+            f"{path} must hold a mapping with apiPrefix, org and token.",
+            ("config",),
+        )
+        return {}
+    return {str(k).lower(): str(v) for k, v in data.items() if v is not None}

@@ -1,0 +1,190 @@
+"""Retries of HumanitecClient against a scripted real HTTP server, with recorded waits."""
+
+from __future__ import annotations
+
+import time
+from email.utils import formatdate
+from typing import Any, Protocol
+
+import pytest
+
+from provider.api import ApiError, TransportError, WebhookRequest
+from tests.api.conftest import APP, ClientFactory
+from tests.api.scripted import Reply, ScriptedApp
+
+HOOK = {
+    "id": "h",
+    "disabled": False,
+    "headers": {},
+    "payload": None,
+    "triggers": [],
+    "url": "https://example.com",
+}
+UPDATED = {k: v for k, v in HOOK.items() if k != "id"}
+REQUEST = WebhookRequest(id="h", url="https://example.com")
+
+
+class Call(Protocol):
+    def __call__(self, method: str, **options: Any) -> object: ...
+
+
+SUCCESS = {
+    "GET": Reply(200, HOOK),
+    "POST": Reply(201, HOOK),
+    "PATCH": Reply(200, UPDATED),
+    "DELETE": Reply(204, content_type=""),
+}
+
+
+@pytest.fixture
+def client_call(scripted_url: str, make_client: ClientFactory) -> Call:
+    def call(method: str, **options: Any) -> object:
+        client = make_client(scripted_url, **options)
+        if method == "GET":
+            return client.get_webhook(APP, "h")
+        if method == "POST":
+            return client.create_webhook(APP, REQUEST)
+        if method == "PATCH":
+            return client.update_webhook(APP, "h", REQUEST)
+        client.delete_webhook(APP, "h")
+        return None
+
+    return call
+
+
+@pytest.mark.parametrize("method", ["GET", "POST", "PATCH", "DELETE"])
+def test_429_with_retry_after_is_retried_for_every_method(
+    method: str, scripted: ScriptedApp, client_call: Call, sleeps: list[float]
+) -> None:
+    scripted.script(
+        Reply(429, {"error": "API-429", "message": "slow down"}, headers={"Retry-After": "2"}),
+        SUCCESS[method],
+    )
+    client_call(method)
+    assert [r.method for r in scripted.received] == [method, method]
+    assert sleeps == [2.0]  # random() == 0.5 means zero jitter
+
+
+@pytest.mark.parametrize("status", [502, 503, 504])
+@pytest.mark.parametrize("method", ["GET", "DELETE"])
+def test_gateway_errors_are_retried_for_idempotent_methods(
+    method: str, status: int, scripted: ScriptedApp, client_call: Call, sleeps: list[float]
+) -> None:
+    scripted.script(Reply(status, body=b"bad gateway", content_type="text/plain"), SUCCESS[method])
+    client_call(method)
+    assert len(scripted.received) == 2
+    assert len(sleeps) == 1
+    assert 0 <= sleeps[0] < 0.25
+
+
+@pytest.mark.parametrize("method", ["POST", "PATCH"])
+def test_gateway_errors_are_not_retried_for_post_and_patch(
+    method: str, scripted: ScriptedApp, client_call: Call, sleeps: list[float]
+) -> None:
+    scripted.script(Reply(503, body=b"unavailable", content_type="text/plain"), SUCCESS[method])
+    with pytest.raises(ApiError) as caught:
+        client_call(method)
+    assert caught.value.status_code == 503
+    assert len(scripted.received) == 1
+    assert sleeps == []
+
+
+def test_retry_after_on_any_error_status_is_retried_even_for_post(
+    scripted: ScriptedApp, client_call: Call, sleeps: list[float]
+) -> None:
+    scripted.script(Reply(503, body=b"", headers={"Retry-After": "1"}), SUCCESS["POST"])
+    client_call("POST")
+    assert sleeps == [1.0]
+
+
+def test_a_success_with_retry_after_is_final(
+    scripted: ScriptedApp, client_call: Call, sleeps: list[float]
+) -> None:
+    scripted.script(Reply(201, HOOK, headers={"Retry-After": "1"}), SUCCESS["POST"])
+    client_call("POST")
+    assert len(scripted.received) == 1
+    assert sleeps == []
+
+
+@pytest.mark.parametrize("max_retries", [0, 1, 3])
+def test_max_retries_is_respected(
+    max_retries: int, scripted: ScriptedApp, client_call: Call, sleeps: list[float]
+) -> None:
+    scripted.script(*[Reply(503, body=b"", content_type="text/plain")] * 10)
+    with pytest.raises(ApiError) as caught:
+        client_call("GET", max_retries=max_retries)
+    assert caught.value.status_code == 503
+    assert len(scripted.received) == max_retries + 1
+    assert len(sleeps) == max_retries
+
+
+def test_backoff_is_full_jitter_exponential(
+    scripted: ScriptedApp, client_call: Call, sleeps: list[float]
+) -> None:
+    scripted.script(*[Reply(502, body=b"", content_type="text/plain")] * 3, SUCCESS["GET"])
+    client_call("GET", random=lambda: 0.999)
+    assert sleeps == pytest.approx([0.25 * 0.999, 0.5 * 0.999, 1.0 * 0.999])
+
+
+def test_retry_after_as_http_date(
+    scripted: ScriptedApp, client_call: Call, sleeps: list[float]
+) -> None:
+    when = formatdate(time.time() + 30, usegmt=True)
+    scripted.script(Reply(429, {}, headers={"Retry-After": when}), SUCCESS["GET"])
+    client_call("GET")
+    assert len(sleeps) == 1
+    assert 28 <= sleeps[0] <= 30
+
+
+@pytest.mark.parametrize(("random_value", "low", "high"), [(0.0, 2.0, 2.0), (0.999999, 3.99, 4.0)])
+def test_retry_after_jitter_is_up_to_a_third(
+    random_value: float,
+    low: float,
+    high: float,
+    scripted: ScriptedApp,
+    client_call: Call,
+    sleeps: list[float],
+) -> None:
+    scripted.script(Reply(429, {}, headers={"Retry-After": "3"}), SUCCESS["GET"])
+    client_call("GET", random=lambda: random_value)
+    assert low <= sleeps[0] <= high
+
+
+def test_hostile_retry_after_is_capped(
+    scripted: ScriptedApp, client_call: Call, sleeps: list[float]
+) -> None:
+    scripted.script(Reply(429, {}, headers={"Retry-After": "86400"}), SUCCESS["GET"])
+    client_call("GET", timeout=120.0)
+    assert sleeps == [60.0]
+
+
+def test_malformed_retry_after_falls_back_to_backoff(
+    scripted: ScriptedApp, client_call: Call, sleeps: list[float]
+) -> None:
+    scripted.script(Reply(429, {}, headers={"Retry-After": "soon"}), SUCCESS["GET"])
+    client_call("GET")
+    assert sleeps == [0.125]
+
+
+def test_a_wait_beyond_the_time_budget_gives_up_with_the_last_response(
+    scripted: ScriptedApp, client_call: Call, sleeps: list[float]
+) -> None:
+    scripted.script(
+        Reply(429, {"error": "API-429", "message": "later"}, headers={"Retry-After": "30"}),
+        SUCCESS["GET"],
+    )
+    with pytest.raises(ApiError) as caught:
+        client_call("GET", timeout=5.0)
+    assert caught.value.status_code == 429
+    assert sleeps == []
+
+
+def test_a_slow_response_times_out_within_the_budget(
+    scripted: ScriptedApp, client_call: Call, sleeps: list[float]
+) -> None:
+    scripted.script(Reply(200, HOOK, delay=0.5), SUCCESS["GET"])
+    started = time.monotonic()
+    with pytest.raises(TransportError, match="timed out"):
+        client_call("GET", timeout=0.2)
+    assert time.monotonic() - started < 0.45
+    assert sleeps == []  # the budget is spent: no retry

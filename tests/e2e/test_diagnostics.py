@@ -1,0 +1,88 @@
+"""Bad configuration, bad credentials and secrets: what a user sees."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .configs import config, webhook
+from .conftest import TOKEN
+from .harness import Workspace
+
+
+def test_invalid_url_is_reported_on_the_attribute(workspace: Workspace, app_id: str) -> None:
+    workspace.write(config(webhook(webhook_id="bad", app_id=app_id, url="http://example.com")))
+    result = workspace.fail("plan", "-no-color", "-input=false")
+    assert "Invalid Webhook URL" in result.output
+    assert "url" in result.output
+    assert "main.tf" in result.output
+
+
+def test_invalid_header_name_names_the_header(workspace: Workspace, app_id: str) -> None:
+    workspace.write(config(webhook(webhook_id="bad", app_id=app_id, headers={"Bad Header": "x"})))
+    result = workspace.fail("validate", "-no-color")
+    assert "Invalid Header Name" in result.output
+    assert "'Bad Header' is not a valid HTTP header name" in result.output
+
+
+def test_missing_required_attribute_is_terraforms_error(workspace: Workspace) -> None:
+    workspace.write(
+        config('resource "humanitec_webhook" "hook" {\n  id = "x"\n  url = "https://e.com"\n}\n')
+    )
+    result = workspace.fail("validate", "-no-color")
+    assert 'The argument "app_id" is required' in result.output
+
+
+def test_unknown_trigger_is_a_warning(workspace: Workspace, app_id: str) -> None:
+    workspace.write(
+        config(webhook(webhook_id="w", app_id=app_id, triggers=[("deployment", "finish")]))
+    )
+    result = workspace.run("validate", "-no-color")
+    assert "Unknown Webhook Trigger" in result.output
+
+
+def test_wrong_token_is_reported_with_the_api_message(workspace: Workspace, app_id: str) -> None:
+    workspace.env["HUMANITEC_TOKEN"] = "not-the-token"
+    workspace.write(config(webhook(webhook_id="w", app_id=app_id)))
+    result = workspace.fail("apply", "-auto-approve", "-no-color", "-input=false")
+    assert "Humanitec API Error" in result.output
+    assert "401" in result.output
+    assert "Could not validate token" in result.output
+
+
+def test_missing_token_names_what_to_set(workspace: Workspace, app_id: str) -> None:
+    del workspace.env["HUMANITEC_TOKEN"]
+    workspace.env["HOME"] = str(workspace.path)  # no ~/.humctl to fall back on
+    workspace.write(config(webhook(webhook_id="w", app_id=app_id)))
+    result = workspace.fail("plan", "-no-color", "-input=false")
+    assert "Missing API Token Configuration" in result.output
+    assert "HUMANITEC_TOKEN" in result.output
+
+
+def test_duplicate_id_in_the_org_is_a_clear_error(
+    workspace: Workspace, second_workspace: Workspace, app_id: str
+) -> None:
+    workspace.write(config(webhook(webhook_id="taken", app_id=app_id)))
+    workspace.apply()
+    second_workspace.write(config(webhook(webhook_id="taken", app_id=app_id)))
+    result = second_workspace.fail("apply", "-auto-approve", "-no-color", "-input=false")
+    assert "Webhook Already Exists" in result.output
+    assert f'id = "{app_id}/taken"' in result.output
+
+
+def test_secrets_stay_out_of_plans_and_logs(
+    workspace: Workspace, app_id: str, tmp_path: Path
+) -> None:
+    log_file = tmp_path / "terraform.log"
+    workspace.env.update(TF_LOG="trace", TF_LOG_PATH=str(log_file))
+    workspace.write(
+        config(webhook(webhook_id="s", app_id=app_id, headers={"Authorization": "hdr-secret-42"}))
+    )
+    plan = workspace.run("plan", "-no-color", "-input=false")
+    assert "(sensitive value)" in plan.stdout
+    apply = workspace.apply()
+    log = log_file.read_text(encoding="utf-8")
+    assert "provider." in log  # the provider's own log lines made it into Terraform's log
+    for secret in (TOKEN, "hdr-secret-42"):
+        assert secret not in plan.output
+        assert secret not in apply.output
+        assert secret not in log

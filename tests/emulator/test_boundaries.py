@@ -1,0 +1,29 @@
+"""The emulator reuses provider.api's models and never touches the Terraform side."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import provider.emulator
+
+EMULATOR_DIR = Path(provider.emulator.__file__).parent
+
+
+def test_emulator_imports_only_itself_and_the_api_models() -> None:
+    for path in EMULATOR_DIR.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names: list[str] = []
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            elif isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            for name in names:
+                if name.split(".")[0] == "provider":
+                    assert name.startswith(("provider.emulator", "provider.api.models")), (
+                        f"{path.name} imports {name}"
+                    )
+
+
+def test_all_is_sorted() -> None:
+    assert provider.emulator.__all__ == sorted(provider.emulator.__all__)

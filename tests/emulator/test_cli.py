@@ -1,0 +1,112 @@
+"""The humanitec-emulator command, run as a real subprocess."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+
+from provider.emulator.cli import main
+
+TOKEN = "cli-secret-token"
+LISTENING = re.compile(r"humanitec-emulator listening on (http://127\.0\.0\.1:(\d+))\n")
+HOOK = {
+    "id": "h",
+    "url": "https://example.com",
+    "triggers": [{"scope": "environment", "type": "created"}],
+}
+
+
+@contextmanager
+def running(
+    *args: str, stop: signal.Signals = signal.SIGTERM
+) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    command = [
+        sys.executable,
+        "-m",
+        "provider.emulator.cli",
+        "--port",
+        "0",
+        "--token",
+        TOKEN,
+        *args,
+    ]
+    env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+    )
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        match = LISTENING.fullmatch(line)
+        assert match, f"unexpected first line {line!r}"
+        assert int(match[2]) > 0
+        yield match[1], process
+    finally:
+        if process.poll() is None:
+            process.send_signal(stop)
+        process.wait(timeout=10)
+        for stream in (process.stdout, process.stderr):
+            if stream is not None:
+                stream.close()
+
+
+def api(url: str) -> httpx.Client:
+    return httpx.Client(base_url=url, headers={"Authorization": f"Bearer {TOKEN}"}, trust_env=False)
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_prints_one_line_with_the_real_port_and_exits_0_on_signal(stop: signal.Signals) -> None:
+    with running("--app", "org/app", stop=stop) as (url, process), api(url) as client:
+        assert client.get("/orgs/org/apps/app/webhooks").json() == []
+    assert process.returncode == 0
+
+
+def test_never_prints_the_token(tmp_path: Path) -> None:
+    with running("--app", "org/app", "--access-log") as (url, process), api(url) as client:
+        client.get("/orgs/org/apps/app/webhooks")
+        client.get("/orgs/org/apps/app/webhooks", headers={"Authorization": "Bearer wrong"})
+        process.send_signal(signal.SIGTERM)
+        stdout, stderr = process.communicate(timeout=10)
+    assert TOKEN not in stdout + stderr
+    assert "GET /orgs/org/apps/app/webhooks" in stderr  # the access log went to stderr
+    assert stdout == ""  # the listening line was already read; nothing else on stdout
+
+
+def test_state_file_keeps_webhooks_across_a_restart(tmp_path: Path) -> None:
+    state_file = tmp_path / "emulator.json"
+    with (
+        running("--app", "org/app", "--state-file", str(state_file)) as (url, _),
+        api(url) as client,
+    ):
+        assert client.post("/orgs/org/apps/app/webhooks", json=HOOK).status_code == 201
+        assert client.post("/orgs/org/apps", json={"id": "made-over-http"}).status_code == 201
+    with running("--state-file", str(state_file)) as (url, _), api(url) as client:
+        assert client.get("/orgs/org/apps/app/webhooks/h").json()["url"] == "https://example.com"
+        assert client.get("/orgs/org/apps/made-over-http").status_code == 200
+    assert [p.name for p in tmp_path.iterdir()] == ["emulator.json"]
+
+
+@pytest.mark.parametrize("app", ["no-slash", "/app", "org/", "a/b/c"])
+def test_bad_app_argument_is_a_usage_error(app: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as caught:
+        main(["--port", "0", "--token", TOKEN, "--app", app])
+    assert caught.value.code == 2
+    assert "ORG/APP" in capsys.readouterr().err
+
+
+def test_corrupt_state_file_exits_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    state_file = tmp_path / "state.json"
+    state_file.write_text("{broken")
+    assert main(["--port", "0", "--token", TOKEN, "--state-file", str(state_file)]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "humanitec-emulator:" in captured.err
