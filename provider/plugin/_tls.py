@@ -150,14 +150,13 @@ class MutualTLSProxy:
         raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         try:
             await client.start_tls(context, ssl_handshake_timeout=_HANDSHAKE_TIMEOUT)
-        except (OSError, ssl.SSLError) as exc:  # includes timeouts and resets
-            # The TLS transport is already torn down; our stream never sees connection_lost.
+        except BaseException as exc:
+            # start_tls has torn the TLS layer down; our stream never sees connection_lost.
             client.transport.abort()
+            if not isinstance(exc, Exception):
+                raise
             logger.debug("connection %d: handshake failed: %s", number, _describe(exc))
             return
-        except BaseException:
-            client.transport.abort()
-            raise
         tls = client.get_extra_info("ssl_object")
         nodelay = raw.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
         logger.debug(
@@ -165,25 +164,29 @@ class MutualTLSProxy:
             *(number, tls.version(), tls.selected_alpn_protocol(), nodelay),
             extra={"tcp_nodelay": nodelay},
         )
+        writers = [client]
         try:
             backend_reader, backend = await asyncio.open_unix_connection(self._backend)
+            writers.append(backend)
+            outcome = await _pipe((client_reader, backend), (backend_reader, client))
         except OSError as exc:
-            logger.debug("connection %d: backend unreachable: %s", number, _describe(exc))
-            await _close(client)
-            return
-        pumps = [
-            asyncio.create_task(_pump(client_reader, backend)),
-            asyncio.create_task(_pump(backend_reader, client)),
-        ]
-        try:
-            await asyncio.wait(pumps, return_when=asyncio.FIRST_COMPLETED)
+            outcome = f"backend unreachable: {_describe(exc)}"
         finally:
-            for pump in pumps:
-                pump.cancel()
-            outcomes = await asyncio.gather(*pumps, return_exceptions=True)
-            await asyncio.gather(_close(client), _close(backend))
-            errors = [_describe(o) for o in outcomes if isinstance(o, Exception)]
-            logger.debug("connection %d: closed%s", number, f" ({errors[0]})" if errors else "")
+            await _close(writers)
+        logger.debug("connection %d: closed (%s)", number, outcome)
+
+
+async def _pipe(*directions: tuple[asyncio.StreamReader, asyncio.StreamWriter]) -> str:
+    """Copy each reader to its writer until one direction ends; say why it ended."""
+    pumps = [asyncio.create_task(_pump(reader, writer)) for reader, writer in directions]
+    try:
+        await asyncio.wait(pumps, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for pump in pumps:
+            pump.cancel()
+        outcomes = await asyncio.gather(*pumps, return_exceptions=True)
+    errors = [_describe(o) for o in outcomes if isinstance(o, Exception)]
+    return errors[0] if errors else "end of stream"
 
 
 async def _pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -192,12 +195,18 @@ async def _pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> N
         await writer.drain()
 
 
-async def _close(writer: asyncio.StreamWriter) -> None:
-    writer.close()
+async def _close(writers: list[asyncio.StreamWriter]) -> None:
+    # close() first and synchronously, so that cancellation cannot skip it; then give TLS a
+    # moment for close_notify, and abort whatever is left (a reset, a silent peer, or stop()).
+    for writer in writers:
+        writer.close()
     try:
-        await asyncio.wait_for(writer.wait_closed(), _CLOSE_TIMEOUT)
-    except Exception:  # a reset, a TLS alert, or a peer that never answers close_notify
-        writer.transport.abort()
+        waiting = asyncio.gather(*(w.wait_closed() for w in writers), return_exceptions=True)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(waiting, _CLOSE_TIMEOUT)
+    finally:
+        for writer in writers:
+            writer.transport.abort()
 
 
 def _describe(exc: BaseException) -> str:

@@ -16,7 +16,6 @@ from provider.install import install_into_mirror
 
 from .harness import Terraform, Workspace, available_terraforms, terraform_env
 
-ORG = "acme"
 TOKEN = "e2e-secret-token-0123456789"
 
 PROVIDER_BLOCK = """\
@@ -69,25 +68,28 @@ def initialised(
 
 
 @pytest.fixture
-def app_id(emulator: EmulatorServer) -> str:
-    """A fresh application, so tests never see each other's webhooks."""
-    app = f"app-{uuid.uuid4().hex[:8]}"
-    response = httpx.post(
-        f"{emulator.url}/orgs/{ORG}/apps",
-        json={"id": app, "name": app},
-        headers={"Authorization": f"Bearer {TOKEN}"},
-    )
-    assert response.status_code == 201, response.text
-    return app
+def org() -> str:
+    """A fresh organization: webhook ids are unique per organization, so tests
+    (and the same test on each Terraform) never collide."""
+    return f"org-{uuid.uuid4().hex[:8]}"
 
 
 @pytest.fixture
-def api(emulator: EmulatorServer) -> Iterator[httpx.Client]:
+def api(emulator: EmulatorServer, org: str) -> Iterator[httpx.Client]:
     """Raw HTTP access to the emulator, to look at or change what the API holds."""
     with httpx.Client(
-        base_url=f"{emulator.url}/orgs/{ORG}", headers={"Authorization": f"Bearer {TOKEN}"}
+        base_url=f"{emulator.url}/orgs/{org}", headers={"Authorization": f"Bearer {TOKEN}"}
     ) as client:
         yield client
+
+
+@pytest.fixture
+def app_id(api: httpx.Client) -> str:
+    """A fresh application in the test's organization."""
+    app = f"app-{uuid.uuid4().hex[:8]}"
+    response = api.post("/apps", json={"id": app, "name": app})
+    assert response.status_code == 201, response.text
+    return app
 
 
 def new_workspace(
@@ -104,10 +106,10 @@ def new_workspace(
 
 
 @pytest.fixture
-def workspace_env(emulator: EmulatorServer) -> dict[str, str]:
+def workspace_env(emulator: EmulatorServer, org: str) -> dict[str, str]:
     return {
         "HUMANITEC_API_PREFIX": emulator.url,
-        "HUMANITEC_ORG": ORG,
+        "HUMANITEC_ORG": org,
         "HUMANITEC_TOKEN": TOKEN,
     }
 

@@ -37,6 +37,11 @@ class Result:
     def output(self) -> str:
         return self.stdout + self.stderr
 
+    @property
+    def text(self) -> str:
+        """All output with line wrapping and box drawing undone, for phrase matching."""
+        return " ".join(self.output.replace("│", " ").split())
+
     def __str__(self) -> str:
         return f"terraform {' '.join(self.args)} -> {self.returncode}\n{self.output}"
 

@@ -12,16 +12,16 @@ from .harness import Workspace
 def test_invalid_url_is_reported_on_the_attribute(workspace: Workspace, app_id: str) -> None:
     workspace.write(config(webhook(webhook_id="bad", app_id=app_id, url="http://example.com")))
     result = workspace.fail("plan", "-no-color", "-input=false")
-    assert "Invalid Webhook URL" in result.output
-    assert "url" in result.output
-    assert "main.tf" in result.output
+    assert "Invalid Webhook URL" in result.text
+    assert "url" in result.text
+    assert "main.tf" in result.text
 
 
 def test_invalid_header_name_names_the_header(workspace: Workspace, app_id: str) -> None:
     workspace.write(config(webhook(webhook_id="bad", app_id=app_id, headers={"Bad Header": "x"})))
     result = workspace.fail("validate", "-no-color")
-    assert "Invalid Header Name" in result.output
-    assert "'Bad Header' is not a valid HTTP header name" in result.output
+    assert "Invalid Header Name" in result.text
+    assert "'Bad Header' is not a valid HTTP header name" in result.text
 
 
 def test_missing_required_attribute_is_terraforms_error(workspace: Workspace) -> None:
@@ -29,7 +29,7 @@ def test_missing_required_attribute_is_terraforms_error(workspace: Workspace) ->
         config('resource "humanitec_webhook" "hook" {\n  id = "x"\n  url = "https://e.com"\n}\n')
     )
     result = workspace.fail("validate", "-no-color")
-    assert 'The argument "app_id" is required' in result.output
+    assert 'The argument "app_id" is required' in result.text
 
 
 def test_unknown_trigger_is_a_warning(workspace: Workspace, app_id: str) -> None:
@@ -37,16 +37,16 @@ def test_unknown_trigger_is_a_warning(workspace: Workspace, app_id: str) -> None
         config(webhook(webhook_id="w", app_id=app_id, triggers=[("deployment", "finish")]))
     )
     result = workspace.run("validate", "-no-color")
-    assert "Unknown Webhook Trigger" in result.output
+    assert "Unknown Webhook Trigger" in result.text
 
 
 def test_wrong_token_is_reported_with_the_api_message(workspace: Workspace, app_id: str) -> None:
     workspace.env["HUMANITEC_TOKEN"] = "not-the-token"
     workspace.write(config(webhook(webhook_id="w", app_id=app_id)))
     result = workspace.fail("apply", "-auto-approve", "-no-color", "-input=false")
-    assert "Humanitec API Error" in result.output
-    assert "401" in result.output
-    assert "Could not validate token" in result.output
+    assert "Humanitec API Error" in result.text
+    assert "401" in result.text
+    assert "Could not validate token" in result.text
 
 
 def test_missing_token_names_what_to_set(workspace: Workspace, app_id: str) -> None:
@@ -54,8 +54,8 @@ def test_missing_token_names_what_to_set(workspace: Workspace, app_id: str) -> N
     workspace.env["HOME"] = str(workspace.path)  # no ~/.humctl to fall back on
     workspace.write(config(webhook(webhook_id="w", app_id=app_id)))
     result = workspace.fail("plan", "-no-color", "-input=false")
-    assert "Missing API Token Configuration" in result.output
-    assert "HUMANITEC_TOKEN" in result.output
+    assert "Missing API Token Configuration" in result.text
+    assert "HUMANITEC_TOKEN" in result.text
 
 
 def test_duplicate_id_in_the_org_is_a_clear_error(
@@ -65,8 +65,8 @@ def test_duplicate_id_in_the_org_is_a_clear_error(
     workspace.apply()
     second_workspace.write(config(webhook(webhook_id="taken", app_id=app_id)))
     result = second_workspace.fail("apply", "-auto-approve", "-no-color", "-input=false")
-    assert "Webhook Already Exists" in result.output
-    assert f'id = "{app_id}/taken"' in result.output
+    assert "Webhook Already Exists" in result.text
+    assert f'id = "{app_id}/taken"' in result.text
 
 
 def test_secrets_stay_out_of_plans_and_logs(
@@ -83,6 +83,6 @@ def test_secrets_stay_out_of_plans_and_logs(
     log = log_file.read_text(encoding="utf-8")
     assert "provider." in log  # the provider's own log lines made it into Terraform's log
     for secret in (TOKEN, "hdr-secret-42"):
-        assert secret not in plan.output
+        assert secret not in plan.text
         assert secret not in apply.output
         assert secret not in log

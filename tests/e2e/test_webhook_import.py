@@ -70,14 +70,14 @@ def test_malformed_import_id_gives_the_official_error(
 ) -> None:
     workspace.write(config(webhook(webhook_id="x", app_id=app_id)))
     result = workspace.fail("import", "-no-color", "-input=false", ADDRESS, import_id)
-    assert "Unexpected Import Identifier" in result.output
+    assert "Unexpected Import Identifier" in result.text
     assert (
         f'Expected import identifier with format: app_id/webhook_id. Got: "{import_id}"'
-        in " ".join(result.output.split())
+        in result.text
     )
 
 
 def test_importing_a_missing_webhook_fails_clearly(workspace: Workspace, app_id: str) -> None:
     workspace.write(config(webhook(webhook_id="x", app_id=app_id)))
     result = workspace.fail("import", "-no-color", "-input=false", ADDRESS, f"{app_id}/x")
-    assert "Cannot import non-existent remote object" in result.output
+    assert "Cannot import non-existent remote object" in result.text

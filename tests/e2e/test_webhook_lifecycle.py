@@ -189,7 +189,7 @@ def test_webhook_deleted_in_the_api_is_created_again(
     assert api.delete(f"/apps/{app_id}/webhooks/gone").status_code == 204
 
     plan = workspace.run("plan", "-no-color", "-input=false")
-    assert "Webhook Not Found" in plan.output
+    assert "Webhook Not Found" in plan.text
     assert workspace.planned_actions() == {ADDRESS: ["create"]}
     workspace.apply()
     assert api_webhook(api, app_id, "gone")["id"] == "gone"
