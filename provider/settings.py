@@ -45,7 +45,14 @@ def resolve_settings(
     home: Path | None = None,
 ) -> Settings | None:
     """Combine file, environment and provider block; None (with errors) if incomplete."""
-    for name in ("api_prefix", "host", "org_id", "token", "config"):
+    for name in (
+        "api_prefix",
+        "host",
+        "org_id",
+        "token",
+        "disable_ssl_certificate_verification",
+        "config",
+    ):
         if isinstance(block.get(name), cty.Unknown):
             diags.error(
                 "Unknown Provider Configuration",

@@ -233,11 +233,7 @@ class ProviderServicer:
         resource = self._resource(req.type_name)
         t = resource.schema.object_type()
         current = self._decode_object(req.current_state, t)
-        try:
-            new = resource.read(current, diags)
-        except DiagnosticError as exc:
-            diags.extend([exc.diagnostic])
-            new = current
+        new = _guarded(diags, "ReadResource", resource.read, current, diags, failed=current)
         if new is None and diags.has_errors:
             # A failed read is not proof that the object is gone: keep it.
             new = current
@@ -284,22 +280,17 @@ class ProviderServicer:
         prior = self._decode_optional(req.prior_state, t)
         planned = self._decode_optional(req.planned_state, t)
         new: State | None
-        try:
-            if planned is None:
-                assert prior is not None, "Terraform planned neither a prior nor a new object"
-                resource.delete(prior, diags)
-                new = prior if diags.has_errors else None
-            elif prior is None:
-                new = resource.create(planned, diags)
-            else:
-                new = resource.update(prior, planned, diags)
-                if new is None:
-                    new = prior
-        except DiagnosticError as exc:
-            # Nothing changed remotely if the resource raised: keep what Terraform had.
-            diags.extend([exc.diagnostic])
-            new = prior
-        if new is not None and planned is not None:
+        if planned is None:
+            assert prior is not None, "Terraform planned neither a prior nor a new object"
+            _guarded(diags, "delete", resource.delete, prior, diags, failed=None)
+            new = prior if diags.has_errors else None
+        elif prior is None:
+            new = _guarded(diags, "create", resource.create, planned, diags, failed=None)
+        else:
+            # A failed update leaves the object as it was: keep the prior state.
+            new = _guarded(diags, "update", resource.update, prior, planned, diags, failed=prior)
+            new = prior if new is None else new
+        if new is not None and planned is not None and not diags.has_errors:
             for path, problem in apply_inconsistencies(planned, new, t):
                 diags.error(
                     "Provider Produced Inconsistent Result",
@@ -327,3 +318,26 @@ class ProviderServicer:
                 )
             ]
         )
+
+
+R = TypeVar("R")
+
+
+def _guarded(diags: Diagnostics, what: str, call: Callable[..., R], *args: Any, failed: R) -> R:
+    """Run a resource method; an exception becomes a diagnostic and ``failed`` the result.
+
+    Used where the servicer must still answer with a state (apply, read), so
+    that a failure never makes Terraform forget an object.
+    """
+    try:
+        return call(*args)
+    except DiagnosticError as exc:
+        diags.extend([exc.diagnostic])
+    except Exception as exc:
+        logger.exception("%s failed", what)
+        diags.error(
+            "Internal Provider Error",
+            f"{what} failed with {type(exc).__name__}: {exc}. "
+            "This is likely a bug in the provider; please report it.",
+        )
+    return failed

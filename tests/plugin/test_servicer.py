@@ -1,0 +1,313 @@
+"""The servicer's contract with Terraform, with a small in-memory resource.
+
+The resource here is a real implementation of the Resource interface (a
+dict as its "remote"), not a mock: what is under test is the generic layer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import pytest
+
+from provider.plugin import cty
+from provider.plugin._proto import tfplugin6_pb2 as pb
+from provider.plugin.diagnostics import DiagnosticError, Diagnostics
+from provider.plugin.resource import Resource, State
+from provider.plugin.schema import Schema, boolean, string
+from provider.plugin.servicer import ProviderServicer
+
+SCHEMA = Schema(
+    attributes={
+        "name": string("Name.", required=True, requires_replace=True),
+        "value": string("Value.", optional=True),
+        "enabled": boolean("Enabled.", optional=True, computed=True, default=True),
+        "serial": string("Server-assigned.", computed=True),
+    }
+)
+T = SCHEMA.object_type()
+
+
+class Things:
+    """A resource whose remote side is a dict, with switches to misbehave."""
+
+    type_name = "test_thing"
+    schema = SCHEMA
+
+    def __init__(self) -> None:
+        self.remote: dict[str, State] = {}
+        self.fail_with: Exception | None = None
+        self.tamper = False
+
+    def _maybe_fail(self) -> None:
+        if self.fail_with is not None:
+            raise self.fail_with
+
+    def validate(self, config: State, diags: Diagnostics) -> None:
+        if config["value"] == "invalid":
+            diags.error("Invalid Value", "No.", ("value",))
+
+    def plan(self, prior: State | None, planned: State, diags: Diagnostics) -> State:
+        return planned
+
+    def create(self, planned: State, diags: Diagnostics) -> State | None:
+        self._maybe_fail()
+        state = {**planned, "serial": "s-1"}
+        if self.tamper:
+            state["value"] = "tampered"
+        self.remote[str(planned["name"])] = state
+        return state
+
+    def read(self, state: State, diags: Diagnostics) -> State | None:
+        self._maybe_fail()
+        return self.remote.get(str(state["name"]))
+
+    def update(self, prior: State, planned: State, diags: Diagnostics) -> State | None:
+        self._maybe_fail()
+        self.remote[str(planned["name"])] = planned
+        return planned
+
+    def delete(self, prior: State, diags: Diagnostics) -> None:
+        self._maybe_fail()
+        self.remote.pop(str(prior["name"]), None)
+
+    def import_state(self, import_id: str, diags: Diagnostics) -> State | None:
+        return {"name": import_id}
+
+
+class ThingsProvider:
+    type_name = "test"
+    schema = Schema(attributes={"endpoint": string("Endpoint.", optional=True)})
+
+    def __init__(self) -> None:
+        self.things = Things()
+        self.configured: list[State] = []
+
+    def validate(self, config: State, diags: Diagnostics) -> None:
+        pass
+
+    def configure(self, config: State, terraform_version: str, diags: Diagnostics) -> None:
+        self.configured.append(config)
+
+    def resources(self) -> Sequence[Resource]:
+        return [self.things]
+
+
+@pytest.fixture
+def provider() -> ThingsProvider:
+    return ThingsProvider()
+
+
+def call(servicer: ProviderServicer, rpc: str, request: Any, response_type: Any) -> Any:
+    return response_type.FromString(servicer.handlers()[rpc](request.SerializeToString(), None))
+
+
+def dv(value: cty.Value) -> pb.DynamicValue:
+    return pb.DynamicValue(msgpack=cty.encode_msgpack(value, T))
+
+
+def state(**values: cty.Value) -> State:
+    return {"name": None, "value": None, "enabled": None, "serial": None, **values}
+
+
+def summaries(response: Any) -> list[str]:
+    return [d.summary for d in response.diagnostics]
+
+
+def plan(servicer: ProviderServicer, prior: State | None, config: State) -> Any:
+    proposed = {**(prior or {}), **{k: v for k, v in config.items() if v is not None}}
+    proposed = {**state(), **proposed}
+    request = pb.PlanResourceChange.Request(
+        type_name="test_thing",
+        prior_state=dv(prior),
+        proposed_new_state=dv(proposed),
+        config=dv(config),
+    )
+    return call(servicer, "PlanResourceChange", request, pb.PlanResourceChange.Response)
+
+
+def apply(servicer: ProviderServicer, prior: State | None, planned: State | None) -> Any:
+    request = pb.ApplyResourceChange.Request(
+        type_name="test_thing", prior_state=dv(prior), planned_state=dv(planned), config=dv(planned)
+    )
+    return call(servicer, "ApplyResourceChange", request, pb.ApplyResourceChange.Response)
+
+
+def decoded(value: pb.DynamicValue) -> cty.Value:
+    return cty.decode_msgpack(value.msgpack, T)
+
+
+def test_schema_advertises_the_capabilities_it_honours(provider: ThingsProvider) -> None:
+    response = call(
+        ProviderServicer(provider),
+        "GetProviderSchema",
+        pb.GetProviderSchema.Request(),
+        pb.GetProviderSchema.Response,
+    )
+    assert response.server_capabilities.plan_destroy
+    assert response.server_capabilities.get_provider_schema_optional
+    assert list(response.resource_schemas) == ["test_thing"]
+
+
+def test_create_plan_applies_defaults_and_marks_computed_unknown(provider: ThingsProvider) -> None:
+    response = plan(ProviderServicer(provider), None, state(name="a"))
+    planned = decoded(response.planned_state)
+    assert planned == state(name="a", enabled=True, serial=cty.UNKNOWN)
+    assert list(response.requires_replace) == []
+
+
+def test_changing_a_replace_attribute_requires_replace(provider: ThingsProvider) -> None:
+    prior = state(name="a", enabled=True, serial="s-1")
+    response = plan(ProviderServicer(provider), prior, state(name="b"))
+    assert [[s.attribute_name for s in p.steps] for p in response.requires_replace] == [["name"]]
+
+
+def test_destroy_plan_is_null(provider: ThingsProvider) -> None:
+    prior = state(name="a", enabled=True, serial="s-1")
+    request = pb.PlanResourceChange.Request(
+        type_name="test_thing", prior_state=dv(prior), proposed_new_state=dv(None), config=dv(None)
+    )
+    response = call(
+        ProviderServicer(provider), "PlanResourceChange", request, pb.PlanResourceChange.Response
+    )
+    assert decoded(response.planned_state) is None
+    assert summaries(response) == []
+
+
+def test_apply_create_returns_the_new_state(provider: ThingsProvider) -> None:
+    planned = state(name="a", enabled=True, serial=cty.UNKNOWN)
+    response = apply(ProviderServicer(provider), None, planned)
+    assert summaries(response) == []
+    assert decoded(response.new_state) == state(name="a", enabled=True, serial="s-1")
+
+
+def test_apply_that_contradicts_the_plan_is_reported_and_kept(provider: ThingsProvider) -> None:
+    provider.things.tamper = True
+    planned = state(name="a", value="v", enabled=True, serial=cty.UNKNOWN)
+    response = apply(ProviderServicer(provider), None, planned)
+    assert summaries(response) == ["Provider Produced Inconsistent Result"]
+    assert response.diagnostics[0].attribute.steps[0].attribute_name == "value"
+    # The object exists remotely: Terraform must still record it.
+    new_state = decoded(response.new_state)
+    assert isinstance(new_state, dict)
+    assert new_state["value"] == "tampered"
+
+
+@pytest.mark.parametrize(
+    ("failure", "summary"),
+    [
+        (RuntimeError("boom"), "Internal Provider Error"),
+        (DiagnosticError("Remote Refused", "Nope."), "Remote Refused"),
+    ],
+    ids=["exception", "diagnostic-error"],
+)
+def test_failed_update_or_delete_keeps_the_prior_state(
+    provider: ThingsProvider, failure: Exception, summary: str
+) -> None:
+    servicer = ProviderServicer(provider)
+    prior = state(name="a", value="v1", enabled=True, serial="s-1")
+    provider.things.fail_with = failure
+    for planned in (state(name="a", value="v2", enabled=True, serial="s-1"), None):
+        response = apply(servicer, prior, planned)
+        assert summaries(response) == [summary]
+        if isinstance(failure, DiagnosticError):
+            assert decoded(response.new_state) == prior
+
+
+def test_exceptions_become_diagnostics_not_grpc_errors(provider: ThingsProvider) -> None:
+    provider.things.fail_with = RuntimeError("boom")
+    request = pb.ReadResource.Request(type_name="test_thing", current_state=dv(state(name="a")))
+    response = call(ProviderServicer(provider), "ReadResource", request, pb.ReadResource.Response)
+    assert summaries(response) == ["Internal Provider Error"]
+    assert "RuntimeError: boom" in response.diagnostics[0].detail
+
+
+def test_read_of_a_gone_object_returns_null_and_echoes_private(provider: ThingsProvider) -> None:
+    request = pb.ReadResource.Request(
+        type_name="test_thing", current_state=dv(state(name="a")), private=b"opaque"
+    )
+    response = call(ProviderServicer(provider), "ReadResource", request, pb.ReadResource.Response)
+    assert decoded(response.new_state) is None
+    assert response.private == b"opaque"
+
+
+def test_import_returns_one_object_with_every_attribute(provider: ThingsProvider) -> None:
+    request = pb.ImportResourceState.Request(type_name="test_thing", id="a")
+    response = call(
+        ProviderServicer(provider), "ImportResourceState", request, pb.ImportResourceState.Response
+    )
+    [imported] = response.imported_resources
+    assert imported.type_name == "test_thing"
+    assert decoded(imported.state) == state(name="a")
+
+
+def test_upgrade_reads_stored_json_state(provider: ThingsProvider) -> None:
+    request = pb.UpgradeResourceState.Request(
+        type_name="test_thing",
+        version=0,
+        raw_state=pb.RawState(json=b'{"name":"a","value":null,"enabled":true,"serial":"s"}'),
+    )
+    response = call(
+        ProviderServicer(provider),
+        "UpgradeResourceState",
+        request,
+        pb.UpgradeResourceState.Response,
+    )
+    assert decoded(response.upgraded_state) == state(name="a", enabled=True, serial="s")
+
+
+def test_state_from_a_newer_schema_is_refused(provider: ThingsProvider) -> None:
+    request = pb.UpgradeResourceState.Request(
+        type_name="test_thing", version=3, raw_state=pb.RawState(json=b"{}")
+    )
+    response = call(
+        ProviderServicer(provider),
+        "UpgradeResourceState",
+        request,
+        pb.UpgradeResourceState.Response,
+    )
+    assert summaries(response) == ["Resource State From A Newer Provider"]
+
+
+def test_validate_runs_the_resource_check(provider: ThingsProvider) -> None:
+    request = pb.ValidateResourceConfig.Request(
+        type_name="test_thing", config=dv(state(name="a", value="invalid"))
+    )
+    response = call(
+        ProviderServicer(provider),
+        "ValidateResourceConfig",
+        request,
+        pb.ValidateResourceConfig.Response,
+    )
+    assert summaries(response) == ["Invalid Value"]
+
+
+def test_unknown_resource_type_is_a_diagnostic(provider: ThingsProvider) -> None:
+    request = pb.ValidateResourceConfig.Request(type_name="test_other", config=dv(state()))
+    response = call(
+        ProviderServicer(provider),
+        "ValidateResourceConfig",
+        request,
+        pb.ValidateResourceConfig.Response,
+    )
+    assert summaries(response) == ["Unknown Resource Type"]
+
+
+def test_undecodable_value_is_a_diagnostic(provider: ThingsProvider) -> None:
+    request = pb.ValidateResourceConfig.Request(
+        type_name="test_thing", config=pb.DynamicValue(msgpack=b"\x81\xa3bad\x01")
+    )
+    response = call(
+        ProviderServicer(provider),
+        "ValidateResourceConfig",
+        request,
+        pb.ValidateResourceConfig.Response,
+    )
+    assert summaries(response) == ["Invalid Value From Terraform"]
+
+
+def test_stop_provider_sets_the_stop_event(provider: ThingsProvider) -> None:
+    servicer = ProviderServicer(provider)
+    call(servicer, "StopProvider", pb.StopProvider.Request(), pb.StopProvider.Response)
+    assert servicer.stopped.is_set()

@@ -1,0 +1,181 @@
+"""Tests for provider.install: the filesystem-mirror layout, the launcher, and the command."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from provider.install import InstallError, install_into_mirror, parse_source, platform_dir
+from provider.plugin.serve import MAGIC_COOKIE_KEY
+
+PROVIDER = str(Path(sys.executable).parent / "terraform-provider-humanitec")
+TIMEOUT = 30
+
+
+def without_cookie() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if k != MAGIC_COOKIE_KEY}
+
+
+@pytest.mark.parametrize(
+    ("source", "expected_dir"),
+    [
+        ("humanitec/humanitec", "registry.terraform.io/humanitec/humanitec"),
+        ("example.com/acme/humanitec", "example.com/acme/humanitec"),
+        ("Example.COM/Acme/Humanitec", "example.com/acme/humanitec"),
+    ],
+    ids=["default-host", "explicit-host", "lower-cased"],
+)
+def test_install_writes_the_unpacked_mirror_layout(
+    tmp_path: Path, source: str, expected_dir: str
+) -> None:
+    result = install_into_mirror(tmp_path / "mirror", source=source, version="1.2.3")
+    expected = (
+        tmp_path
+        / "mirror"
+        / expected_dir
+        / "1.2.3"
+        / platform_dir()
+        / "terraform-provider-humanitec_v1.2.3"
+    )
+    assert result.launcher == expected.resolve()
+    assert result.launcher.is_file()
+    assert result.source == expected_dir
+    assert result.mirror == (tmp_path / "mirror").resolve()
+    assert [p.name for p in result.launcher.parent.iterdir()] == [result.launcher.name]
+
+
+def test_launcher_is_executable_with_this_interpreter_isolated(tmp_path: Path) -> None:
+    result = install_into_mirror(tmp_path, source="humanitec/humanitec", version="0.1.0")
+    assert os.access(result.launcher, os.X_OK)
+    first_line = result.launcher.read_text(encoding="utf-8").splitlines()[0]
+    assert first_line == f"#!{sys.executable} -I"
+
+
+def test_reinstall_overwrites_the_launcher(tmp_path: Path) -> None:
+    first = install_into_mirror(tmp_path, source="humanitec/humanitec", version="0.1.0")
+    first.launcher.write_text("stale", encoding="utf-8")
+    second = install_into_mirror(tmp_path, source="humanitec/humanitec", version="0.1.0")
+    assert second.launcher == first.launcher
+    assert second.launcher.read_text(encoding="utf-8").startswith("#!")
+
+
+def test_platform_dir_is_terraform_os_arch() -> None:
+    assert re.fullmatch(r"[a-z]+_[a-z0-9]+", platform_dir())
+    assert platform_dir().startswith(sys.platform.removesuffix("2") + "_")
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("humanitec/humanitec", ("registry.terraform.io", "humanitec", "humanitec")),
+        ("acme/humanitec", ("registry.terraform.io", "acme", "humanitec")),
+        ("example.com/acme/humanitec", ("example.com", "acme", "humanitec")),
+        ("  acme/humanitec\n", ("registry.terraform.io", "acme", "humanitec")),
+    ],
+    ids=["ns-type", "other-namespace", "host-ns-type", "surrounding-space"],
+)
+def test_parse_source_accepts_terraform_source_addresses(
+    source: str, expected: tuple[str, str, str]
+) -> None:
+    assert parse_source(source) == expected
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        ("humanitec", "expected [HOST/]NAMESPACE/TYPE"),
+        ("a.example/b/c/humanitec", "expected [HOST/]NAMESPACE/TYPE"),
+        ("", "expected [HOST/]NAMESPACE/TYPE"),
+        ("/humanitec", "expected [HOST/]NAMESPACE/TYPE"),
+        ("example.com//humanitec", "expected [HOST/]NAMESPACE/TYPE"),
+        ("humanitec/webhook", "the type must be 'humanitec'"),
+        ("example.com/humanitec/aws", "the type must be 'humanitec'"),
+    ],
+    ids=["one-part", "four-parts", "empty", "empty-namespace", "empty-middle", "type", "host-type"],
+)
+def test_parse_source_rejects_other_shapes_and_types(source: str, message: str) -> None:
+    with pytest.raises(InstallError, match=re.escape(message)):
+        parse_source(source)
+
+
+@pytest.mark.parametrize("version", ["", "v1.2.3", "latest"], ids=["empty", "v-prefix", "word"])
+def test_invalid_version_is_rejected_before_writing(tmp_path: Path, version: str) -> None:
+    with pytest.raises(InstallError, match="invalid version"):
+        install_into_mirror(tmp_path / "mirror", source="humanitec/humanitec", version=version)
+    assert not (tmp_path / "mirror").exists()
+
+
+def test_cli_config_points_terraform_at_the_mirror(tmp_path: Path) -> None:
+    result = install_into_mirror(tmp_path, source="humanitec/humanitec", version="0.1.0")
+    source = "registry.terraform.io/humanitec/humanitec"
+    assert result.cli_config() == (
+        "provider_installation {\n"
+        "  filesystem_mirror {\n"
+        f'    path    = "{tmp_path.resolve()}"\n'
+        f'    include = ["{source}"]\n'
+        "  }\n"
+        "  direct {\n"
+        f'    exclude = ["{source}"]\n'
+        "  }\n"
+        "}\n"
+    )
+    assert result.cli_config() in result.instructions()
+
+
+def test_launcher_run_by_hand_explains_itself_and_exits_1(tmp_path: Path) -> None:
+    result = install_into_mirror(tmp_path, source="humanitec/humanitec", version="0.1.0")
+    proc = subprocess.run(
+        [str(result.launcher)],
+        env=without_cookie(),
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        check=False,
+    )
+    assert proc.returncode == 1
+    assert "is a Terraform provider plugin: Terraform starts it, not you." in proc.stderr
+    assert proc.stdout == ""
+
+
+def test_install_command_prints_instructions(tmp_path: Path) -> None:
+    mirror = tmp_path / "mirror"
+    proc = subprocess.run(
+        [PROVIDER, "install", "--mirror", str(mirror), "--version", "2.0.0"],
+        env=without_cookie(),
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        check=False,
+    )
+    assert (proc.returncode, proc.stderr) == (0, "")
+    launcher = (
+        mirror.resolve()
+        / "registry.terraform.io/humanitec/humanitec/2.0.0"
+        / platform_dir()
+        / "terraform-provider-humanitec_v2.0.0"
+    )
+    assert f"Installed registry.terraform.io/humanitec/humanitec 2.0.0 at {launcher}" in proc.stdout
+    assert f'path    = "{mirror.resolve()}"' in proc.stdout
+    assert launcher.is_file()
+
+
+def test_install_command_with_bad_source_exits_2(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [PROVIDER, "install", "--mirror", str(tmp_path), "--source", "acme/webhook"],
+        env=without_cookie(),
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        check=False,
+    )
+    assert proc.returncode == 2
+    assert "terraform-provider-humanitec install: invalid provider source 'acme/webhook'" in (
+        proc.stderr
+    )
+    assert proc.stdout == ""
+    assert list(tmp_path.iterdir()) == []
