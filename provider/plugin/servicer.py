@@ -323,7 +323,9 @@ class ProviderServicer:
 R = TypeVar("R")
 
 
-def _guarded(diags: Diagnostics, what: str, call: Callable[..., R], *args: Any, failed: R) -> R:
+def _guarded(
+    diags: Diagnostics, what: str, call: Callable[..., R | None], *args: Any, failed: R | None
+) -> R | None:
     """Run a resource method; an exception becomes a diagnostic and ``failed`` the result.
 
     Used where the servicer must still answer with a state (apply, read), so

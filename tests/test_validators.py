@@ -1,0 +1,182 @@
+"""Tests for provider.validators: each check's verdict, severity and attribute path."""
+
+from __future__ import annotations
+
+import pytest
+
+from provider.plugin import cty
+from provider.plugin.diagnostics import AttributePath, Diagnostic, Diagnostics, MapKey, Severity
+from provider.validators import HTTPS_URL, NOT_EMPTY, TOKEN_KEYS, KnownTriggers
+
+
+def run(validator: object, value: cty.Value, path: AttributePath) -> list[Diagnostic]:
+    diags = Diagnostics()
+    validate = getattr(validator, "validate")  # noqa: B009 (the validators share no base)
+    validate(value, path, diags)
+    return list(diags)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://example.com/hook",
+        "HTTPS://example.com",
+        "https://example.com:8443/a/b?x=1#f",
+        "https://user:pw@example.com/",
+        "https://[::1]/hook",
+        "example.com/hook",
+        "example.com",
+    ],
+    ids=["https", "upper-scheme", "port-query", "userinfo", "ipv6", "scheme-less", "host-only"],
+)
+def test_https_url_accepts_https_and_scheme_less(url: str) -> None:
+    assert run(HTTPS_URL, url, ("url",)) == []
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://example.com/hook",
+        "ftp://example.com/hook",
+        "https://",
+        "https:///path",
+        "",
+        "https://exa mple.com/",
+        "https://example.com/a hook",
+    ],
+    ids=["http", "ftp", "empty-host", "empty-host-path", "empty", "space-host", "space-path"],
+)
+def test_https_url_rejects_other_urls_with_path(url: str) -> None:
+    [diagnostic] = run(HTTPS_URL, url, ("url",))
+    assert (diagnostic.severity, diagnostic.summary, diagnostic.path) == (
+        Severity.ERROR,
+        "Invalid Webhook URL",
+        ("url",),
+    )
+    assert repr(url) in diagnostic.detail
+
+
+@pytest.mark.parametrize(
+    "value", [None, cty.UNKNOWN, 42], ids=["null", "unknown", "not-a-string"]
+)
+def test_https_url_skips_values_that_are_not_strings(value: cty.Value) -> None:
+    assert run(HTTPS_URL, value, ("url",)) == []
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"Authorization": "Bearer x"},
+        {"X-Custom_Header.v2": "1", "x!#$%&'*+-.^_`|~": "2", "0": "3"},
+    ],
+    ids=["empty-map", "authorization", "all-token-characters"],
+)
+def test_token_keys_accepts_valid_header_names(headers: dict[str, cty.Value]) -> None:
+    assert run(TOKEN_KEYS, headers, ("headers",)) == []
+
+
+@pytest.mark.parametrize(
+    "key",
+    ["X Header", "X-Header:", "", "X-Héader", "X-Header\n", "(x)"],
+    ids=["space", "colon", "empty", "non-ascii", "newline", "separator"],
+)
+def test_token_keys_rejects_invalid_header_names_at_the_key(key: str) -> None:
+    headers: dict[str, cty.Value] = {"Good": "1", key: "2"}
+    [diagnostic] = run(TOKEN_KEYS, headers, ("headers",))
+    assert (diagnostic.severity, diagnostic.summary, diagnostic.path) == (
+        Severity.ERROR,
+        "Invalid Header Name",
+        ("headers", MapKey(key)),
+    )
+
+
+def test_token_keys_reports_each_bad_key() -> None:
+    diagnostics = run(TOKEN_KEYS, {"a b": "1", "c:d": "2", "ok": "3"}, ("headers",))
+    assert [d.path for d in diagnostics] == [("headers", MapKey("a b")), ("headers", MapKey("c:d"))]
+
+
+@pytest.mark.parametrize(
+    ("value", "errors"),
+    [
+        ("x", 0),
+        ("  hook  ", 0),
+        ("", 1),
+        ("   ", 1),
+        ("\t\n", 1),
+        (None, 0),
+        (cty.UNKNOWN, 0),
+    ],
+    ids=["text", "padded-text", "empty", "spaces", "whitespace", "null", "unknown"],
+)
+def test_not_empty_rejects_blank_strings(value: cty.Value, errors: int) -> None:
+    diagnostics = run(NOT_EMPTY, value, ("id",))
+    assert [(d.severity, d.summary, d.path) for d in diagnostics] == [
+        (Severity.ERROR, "Empty Value", ("id",))
+    ] * errors
+
+
+def trigger(scope: cty.Value, type_: cty.Value) -> dict[str, cty.Value]:
+    return {"scope": scope, "type": type_}
+
+
+@pytest.mark.parametrize(
+    "triggers",
+    [
+        [],
+        [trigger("environment", "created")],
+        [trigger("environment", "deleted")],
+        [trigger("deployment", "started"), trigger("deployment", "finished")],
+        [trigger(cty.UNKNOWN, "created")],
+        [trigger("mystery", cty.UNKNOWN)],
+        [trigger(None, "created")],
+        cty.UNKNOWN,
+    ],
+    ids=[
+        "none",
+        "environment-created",
+        "environment-deleted",
+        "deployment-started-and-finished",
+        "unknown-scope",
+        "unknown-type",
+        "null-scope",
+        "unknown-set",
+    ],
+)
+def test_known_triggers_accepts_documented_and_unknown_pairs(triggers: cty.Value) -> None:
+    assert run(KnownTriggers(), triggers, ("triggers",)) == []
+
+
+@pytest.mark.parametrize(
+    ("triggers", "warnings"),
+    [
+        ([trigger("deployment", "created")], 1),
+        ([trigger("environment", "finished")], 1),
+        ([trigger("Environment", "created")], 1),
+        ([trigger("application", "deleted"), trigger("environment", "created")], 1),
+        ([trigger("a", "b"), trigger("c", "d")], 2),
+    ],
+    ids=["swapped-type", "other-swap", "case-matters", "one-of-two", "two-of-two"],
+)
+def test_known_triggers_warns_about_undocumented_pairs(
+    triggers: list[cty.Value], warnings: int
+) -> None:
+    diagnostics = run(KnownTriggers(), triggers, ("triggers",))
+    assert [(d.severity, d.summary, d.path) for d in diagnostics] == [
+        (Severity.WARNING, "Unknown Webhook Trigger", ("triggers",))
+    ] * warnings
+
+
+def test_known_triggers_warning_names_the_pair_and_the_known_events() -> None:
+    [diagnostic] = run(KnownTriggers(), [trigger("app", "renamed")], ("triggers",))
+    assert "app/renamed" in diagnostic.detail
+    assert "deployment/finished, deployment/started" in diagnostic.detail
+
+
+@pytest.mark.parametrize(
+    "validator", [HTTPS_URL, TOKEN_KEYS, NOT_EMPTY, KnownTriggers()], ids=lambda v: type(v).__name__
+)
+def test_every_validator_describes_itself(validator: object) -> None:
+    description = getattr(validator, "description")  # noqa: B009
+    assert isinstance(description, str)
+    assert description
