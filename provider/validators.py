@@ -15,7 +15,7 @@ from .plugin.diagnostics import AttributePath, Diagnostics, MapKey
 __all__ = ["HTTPS_URL", "NOT_EMPTY", "TOKEN_KEYS", "KnownTriggers"]
 
 # RFC 9110 field-name: a "token" of visible ASCII without separators.
-_FIELD_NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
+_FIELD_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 
 
 class NotEmpty:
@@ -36,7 +36,7 @@ class HttpsUrl:
             return
         candidate = value if "://" in value else f"https://{value}"
         parts = urlsplit(candidate)
-        if parts.scheme.lower() != "https" or not parts.hostname or " " in value:
+        if parts.scheme.lower() != "https" or not parts.hostname or _has_space(value):
             diags.error(
                 "Invalid Webhook URL",
                 f"The webhook URL must be an HTTPS URL such as https://example.com/hook, "
@@ -54,7 +54,7 @@ class TokenKeys:
         if not isinstance(value, dict):
             return
         for key in value:
-            if not _FIELD_NAME.match(key):
+            if not _FIELD_NAME.fullmatch(key):
                 diags.error(
                     "Invalid Header Name",
                     f"{key!r} is not a valid HTTP header name: use letters, digits and "
@@ -97,6 +97,12 @@ class KnownTriggers:
                     "The webhook will not fire unless Humanitec knows this event.",
                     path,
                 )
+
+
+def _has_space(text: str) -> bool:
+    # Not just " ": urlsplit silently drops tabs and newlines, so the parsed
+    # host would look fine while Humanitec would be sent the raw text.
+    return any(ch.isspace() for ch in text)
 
 
 NOT_EMPTY = NotEmpty()

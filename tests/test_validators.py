@@ -6,13 +6,13 @@ import pytest
 
 from provider.plugin import cty
 from provider.plugin.diagnostics import AttributePath, Diagnostic, Diagnostics, MapKey, Severity
+from provider.plugin.schema import Validator
 from provider.validators import HTTPS_URL, NOT_EMPTY, TOKEN_KEYS, KnownTriggers
 
 
-def run(validator: object, value: cty.Value, path: AttributePath) -> list[Diagnostic]:
+def run(validator: Validator, value: cty.Value, path: AttributePath) -> list[Diagnostic]:
     diags = Diagnostics()
-    validate = getattr(validator, "validate")  # noqa: B009 (the validators share no base)
-    validate(value, path, diags)
+    validator.validate(value, path, diags)
     return list(diags)
 
 
@@ -43,8 +43,20 @@ def test_https_url_accepts_https_and_scheme_less(url: str) -> None:
         "",
         "https://exa mple.com/",
         "https://example.com/a hook",
+        "https://exa\tmple.com/",
+        "https://example.com/a\nb",
     ],
-    ids=["http", "ftp", "empty-host", "empty-host-path", "empty", "space-host", "space-path"],
+    ids=[
+        "http",
+        "ftp",
+        "empty-host",
+        "empty-host-path",
+        "empty",
+        "space-host",
+        "space-path",
+        "tab-host",
+        "newline-path",
+    ],
 )
 def test_https_url_rejects_other_urls_with_path(url: str) -> None:
     [diagnostic] = run(HTTPS_URL, url, ("url",))
@@ -176,7 +188,6 @@ def test_known_triggers_warning_names_the_pair_and_the_known_events() -> None:
 @pytest.mark.parametrize(
     "validator", [HTTPS_URL, TOKEN_KEYS, NOT_EMPTY, KnownTriggers()], ids=lambda v: type(v).__name__
 )
-def test_every_validator_describes_itself(validator: object) -> None:
-    description = getattr(validator, "description")  # noqa: B009
-    assert isinstance(description, str)
-    assert description
+def test_every_validator_describes_itself(validator: Validator) -> None:
+    assert isinstance(validator.description, str)
+    assert validator.description

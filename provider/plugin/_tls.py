@@ -126,12 +126,15 @@ class MutualTLSProxy:
         host, port = server.sockets[0].getsockname()[:2]
         started.set_result((host, port))
         logger.debug("listening on %s:%d, backend %s", host, port, self._backend)
-        async with server:
+        try:
             await self._stopping.wait()
-        for task in self._connections:
-            task.cancel()
-        await asyncio.gather(*self._connections, return_exceptions=True)
-        logger.debug("stopped")
+        finally:
+            # Not server.wait_closed(): from Python 3.12 on it waits for every connection to end.
+            server.close()
+            for task in list(self._connections):
+                task.cancel()
+            await asyncio.gather(*self._connections, return_exceptions=True)
+            logger.debug("stopped")
 
     async def _handle(
         self,
@@ -144,14 +147,16 @@ class MutualTLSProxy:
         assert task is not None
         self._connections.add(task)
         task.add_done_callback(self._connections.discard)
-        # Without TCP_NODELAY every RPC stalls ~40 ms (Nagle + delayed ACK). asyncio sets it only
-        # when the listener's proto is IPPROTO_TCP; set it ourselves, before the handshake.
         raw = client.get_extra_info("socket")
-        raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         try:
+            if self._stopping is None or self._stopping.is_set():
+                raise ConnectionAbortedError("the proxy is stopping")
+            # Without TCP_NODELAY every RPC stalls ~40 ms (Nagle + delayed ACK). asyncio sets it
+            # only if the listener was made with proto=IPPROTO_TCP (the spike's sock= was not).
+            raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             await client.start_tls(context, ssl_handshake_timeout=_HANDSHAKE_TIMEOUT)
         except BaseException as exc:
-            # start_tls has torn the TLS layer down; our stream never sees connection_lost.
+            # Any TLS layer is torn down already, and our stream never sees connection_lost.
             client.transport.abort()
             if not isinstance(exc, Exception):
                 raise
@@ -197,13 +202,15 @@ async def _pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> N
 
 async def _close(writers: list[asyncio.StreamWriter]) -> None:
     # close() first and synchronously, so that cancellation cannot skip it; then give TLS a
-    # moment for close_notify, and abort whatever is left (a reset, a silent peer, or stop()).
+    # moment for close_notify (unless the proxy is stopping), and abort whatever is left.
     for writer in writers:
         writer.close()
+    task = asyncio.current_task()
     try:
-        waiting = asyncio.gather(*(w.wait_closed() for w in writers), return_exceptions=True)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(waiting, _CLOSE_TIMEOUT)
+        if task is not None and not task.cancelling():
+            waiting = asyncio.gather(*(w.wait_closed() for w in writers), return_exceptions=True)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(waiting, _CLOSE_TIMEOUT)
     finally:
         for writer in writers:
             writer.transport.abort()

@@ -344,6 +344,44 @@ def test_close_drops_open_connections_and_stops_listening(
         socket.create_connection(address, timeout=TIMEOUT).close()
 
 
+def test_idle_client_blocks_nobody_and_is_dropped_on_close(
+    server_certificate: ServerCertificate,
+    terraform: Identity,
+    backend: EchoBackend,
+    workdir: Path,
+    tmp_path: Path,
+) -> None:
+    proxy, address = start_proxy(
+        server_certificate, terraform, str(workdir / "backend.sock"), workdir
+    )
+    with socket.create_connection(address, timeout=TIMEOUT) as idle:  # never sends a ClientHello
+        with connect(address, server_certificate, terraform, tmp_path) as tls:
+            assert round_trip(tls, b"x") == b"x"
+        proxy.close()
+        with contextlib.suppress(ConnectionResetError):
+            assert idle.recv(1) == b""
+
+
+def test_unreachable_backend_closes_the_client(
+    server_certificate: ServerCertificate,
+    terraform: Identity,
+    workdir: Path,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="provider.plugin.tls")
+    proxy, address = start_proxy(
+        server_certificate, terraform, str(workdir / "absent.sock"), workdir
+    )
+    try:
+        with connect(address, server_certificate, terraform, tmp_path) as tls:
+            with contextlib.suppress(ssl.SSLError, ConnectionError):
+                assert round_trip(tls, b"x") == b""
+    finally:
+        proxy.close()
+    assert any("backend unreachable" in r.getMessage() for r in caplog.records)
+
+
 def test_start_fails_without_a_client_certificate(
     server_certificate: ServerCertificate, workdir: Path
 ) -> None:
