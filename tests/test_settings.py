@@ -62,8 +62,12 @@ def summaries(diags: Diagnostics) -> list[tuple[Severity, str, object]]:
             block(api_prefix="https://block.example/"),
             ("https://block.example/", "env-org", "file-token"),
         ),
-        (FILE, {"HUMANITEC_ORG": "", "HUMANITEC_TOKEN": ""}, block(), ("https://file.example/",
-                                                                      "file-org", "file-token")),
+        (
+            FILE,
+            {"HUMANITEC_ORG": "", "HUMANITEC_TOKEN": ""},
+            block(),
+            ("https://file.example/", "file-org", "file-token"),
+        ),
         (None, CREDENTIALS, block(), (DEFAULT_API_PREFIX, "env-org", "env-token")),
         (
             "APIPREFIX: https://upper.example/\nORG: upper-org\nToken: upper-token\n",
@@ -156,8 +160,14 @@ def test_deprecated_host_still_works_with_a_warning(
 @pytest.mark.parametrize(
     ("environ", "blk", "expected"),
     [
-        ({}, block(), [("Missing API Token Configuration", ("token",)),
-                       ("Missing API Org ID Configuration", ("org_id",))]),
+        (
+            {},
+            block(),
+            [
+                ("Missing API Token Configuration", ("token",)),
+                ("Missing API Org ID Configuration", ("org_id",)),
+            ],
+        ),
         (ENV, block(token=""), [("Missing API Token Configuration", ("token",))]),
         (ENV, block(org_id=""), [("Missing API Org ID Configuration", ("org_id",))]),
         (ENV, block(api_prefix="ftp://x.example/"), [("Invalid API Prefix", ("api_prefix",))]),
@@ -194,7 +204,9 @@ def test_unparsable_config_file_is_an_error(tmp_path: Path, text: str, via: str)
     blk = block(config=str(path)) if via == "config-attribute" else block()
     settings, diags = resolve(tmp_path, blk, ENV)
     assert settings is None
-    assert summaries(diags) == [(Severity.ERROR, "Unable To Parse YAML From Config File", ("config",))]
+    assert summaries(diags) == [
+        (Severity.ERROR, "Unable To Parse YAML From Config File", ("config",))
+    ]
 
 
 def test_config_attribute_replaces_humctl(tmp_path: Path) -> None:

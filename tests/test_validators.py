@@ -68,9 +68,7 @@ def test_https_url_rejects_other_urls_with_path(url: str) -> None:
     assert repr(url) in diagnostic.detail
 
 
-@pytest.mark.parametrize(
-    "value", [None, cty.UNKNOWN, 42], ids=["null", "unknown", "not-a-string"]
-)
+@pytest.mark.parametrize("value", [None, cty.UNKNOWN, 42], ids=["null", "unknown", "not-a-string"])
 def test_https_url_skips_values_that_are_not_strings(value: cty.Value) -> None:
     assert run(HTTPS_URL, value, ("url",)) == []
 

@@ -191,9 +191,7 @@ def test_empty_answer_keeps_the_held_form(
     [(1, "1"), (True, "true"), (None, "null"), ({"x": [1, "y"]}, '{"x": [1, "y"]}')],
     ids=["number", "bool", "null", "object"],
 )
-def test_non_string_value_is_kept_as_json_and_reported(
-    name: str, value: Any, text: str
-) -> None:
+def test_non_string_value_is_kept_as_json_and_reported(name: str, value: Any, text: str) -> None:
     diags = Diagnostics()
     answer = response(**{name: {"k": value, "ok": "fine"}})
     new = state_from_response(answer, state(), diags)

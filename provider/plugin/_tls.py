@@ -171,14 +171,16 @@ class MutualTLSProxy:
         )
         writers = [client]
         try:
-            backend_reader, backend = await asyncio.open_unix_connection(self._backend)
+            try:
+                backend_reader, backend = await asyncio.open_unix_connection(self._backend)
+            except OSError as exc:
+                logger.debug("connection %d: backend unreachable: %s", number, _describe(exc))
+                return
             writers.append(backend)
             outcome = await _pipe((client_reader, backend), (backend_reader, client))
-        except OSError as exc:
-            outcome = f"backend unreachable: {_describe(exc)}"
+            logger.debug("connection %d: closing (%s)", number, outcome)
         finally:
             await _close(writers)
-        logger.debug("connection %d: closed (%s)", number, outcome)
 
 
 async def _pipe(*directions: tuple[asyncio.StreamReader, asyncio.StreamWriter]) -> str:

@@ -12,17 +12,8 @@ import json
 from decimal import Decimal
 from json.encoder import encode_basestring as _quote  # json.dumps(s, ensure_ascii=False)
 
-from .cty import (
-    _MAX_DIGITS,
-    CtyError,
-    CtyType,
-    Value,
-    _dec,
-    _enc,
-    _guard,
-    _normalize_decimal,
-    _RawJSON,
-)
+from .cty import _MAX_DIGITS, CtyError, CtyType, Value, _normalize_decimal, _RawJSON
+from .cty_codec import _dec, _enc, _guard
 
 __all__ = ["decode_json", "encode_json"]
 

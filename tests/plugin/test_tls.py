@@ -374,9 +374,11 @@ def test_unreachable_backend_closes_the_client(
         server_certificate, terraform, str(workdir / "absent.sock"), workdir
     )
     try:
-        with connect(address, server_certificate, terraform, tmp_path) as tls:
-            with contextlib.suppress(ssl.SSLError, ConnectionError):
-                assert round_trip(tls, b"x") == b""
+        with (
+            connect(address, server_certificate, terraform, tmp_path) as tls,
+            contextlib.suppress(ssl.SSLError, ConnectionError),
+        ):
+            assert round_trip(tls, b"x") == b""
     finally:
         proxy.close()
     assert any("backend unreachable" in r.getMessage() for r in caplog.records)

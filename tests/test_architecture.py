@@ -1,0 +1,77 @@
+"""The rooms and their one-way doors, and what the provider loads at start-up.
+
+``plugin/`` knows Terraform and nothing of Humanitec; ``api/`` knows HTTP and
+Humanitec and nothing of Terraform. Terraform launches the provider 3-5 times
+per command and the first launches only read the schema, so serving the
+schema must not load the HTTP client, the models or cryptography.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[1] / "provider"
+
+
+def imported_modules(directory: Path) -> list[tuple[str, str]]:
+    """(file, absolute module) for every import of a ``provider`` module under ``directory``."""
+    found = []
+    for path in sorted(directory.rglob("*.py")):
+        if "_proto" in path.parts:
+            continue
+        package = ".".join(path.relative_to(PACKAGE.parent).with_suffix("").parts[:-1])
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom):
+                base = package.split(".")
+                if node.level:
+                    base = base[: len(base) - node.level + 1]
+                    module = ".".join([*base, node.module] if node.module else base)
+                else:
+                    module = node.module or ""
+                names = [f"{module}.{a.name}" for a in node.names]
+            elif isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            else:
+                continue
+            found += [(path.name, n) for n in names if n.split(".")[0] == "provider"]
+    return found
+
+
+@pytest.mark.parametrize(
+    ("room", "allowed"),
+    [
+        ("plugin", ("provider.plugin",)),
+        ("api", ("provider.api", "provider.__version__")),
+        ("emulator", ("provider.emulator", "provider.api")),
+    ],
+    ids=["plugin", "api", "emulator"],
+)
+def test_rooms_import_only_what_their_doors_allow(room: str, allowed: tuple[str, ...]) -> None:
+    imports = imported_modules(PACKAGE / room)
+    assert imports, "the scan found no imports at all"
+    strays = [(f, m) for f, m in imports if not m.startswith(allowed)]
+    assert strays == []
+
+
+def test_serving_the_schema_loads_no_heavy_dependency() -> None:
+    script = (
+        "import json, sys\n"
+        "from provider.cli import _make_provider\n"
+        "from provider.plugin.servicer import ProviderServicer\n"
+        "import provider.plugin.serve\n"
+        "ProviderServicer(_make_provider()).handlers()['GetProviderSchema'](b'', None)\n"
+        "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-I", "-c", script], capture_output=True, text=True, check=True
+    )
+    loaded = set(json.loads(done.stdout))
+    assert {"grpc", "google", "provider"} <= loaded
+    heavy = {"httpx", "pydantic", "cryptography", "starlette", "uvicorn", "yaml", "msgpack"}
+    assert loaded & heavy == set()
