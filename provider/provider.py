@@ -80,13 +80,17 @@ class HumanitecProvider:
         log.redact(settings.token)
         from .api import HumanitecClient
 
-        client = HumanitecClient(
-            settings.api_prefix,
-            settings.org_id,
-            settings.token,
-            verify_tls=settings.verify_tls,
-            app_version=__version__,
-        )
+        try:
+            client = HumanitecClient(
+                settings.api_prefix,
+                settings.org_id,
+                settings.token,
+                verify_tls=settings.verify_tls,
+                app_version=__version__,
+            )
+        except ValueError as exc:
+            diags.error("Invalid Provider Configuration", f"{exc}.", ("api_prefix",))
+            return
         with self._lock:
             # Under reattach one process serves many commands; the newest
             # configuration wins, and in-flight calls finish on the old client.

@@ -111,7 +111,9 @@ class HumanitecClient:
                 "Humanitec-User-Agent": user_agent(app_version),
                 "Accept": "application/json",
             },
-            verify=verify_tls,
+            # A plain-http prefix (the emulator) never does TLS; skipping the verifying
+            # context saves loading the CA bundle (~70 ms) on every provider launch.
+            verify=verify_tls and prefix.scheme == "https",
             timeout=timeout,
             transport=transport,
             follow_redirects=False,
