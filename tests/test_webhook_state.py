@@ -12,7 +12,7 @@ from provider.plugin.diagnostics import DiagnosticError, Diagnostics, MapKey, Se
 from provider.plugin.resource import State
 from provider.webhook_state import request_from_state, state_from_response
 
-TRIGGER = {"scope": "environment", "type": "created"}
+TRIGGER: dict[str, cty.Value] = {"scope": "environment", "type": "created"}
 
 
 def state(**changes: cty.Value) -> State:

@@ -205,7 +205,7 @@ def test_to_proto_schema_survives_the_wire() -> None:
 
 
 VALUE_TYPE = SCHEMA.object_type()
-VALUE: cty.Value = {
+VALUE: dict[str, cty.Value] = {
     "disabled": True,
     "headers": {"X-Token": "t"},
     "host": None,

@@ -16,6 +16,7 @@ from provider.plugin.planning import (
     validate_config,
     values_equal,
 )
+from provider.plugin.resource import State
 from provider.plugin.schema import (
     Attribute,
     NestedObject,
@@ -58,63 +59,47 @@ def state(**changes: cty.Value) -> dict[str, cty.Value]:
     return {**base, **changes}
 
 
-@pytest.mark.parametrize(
-    ("a", "b", "t", "equal"),
-    [
-        (["a", "b"], ["b", "a"], cty.Set(cty.STRING), True),
-        (["a"], ["a", "b"], cty.Set(cty.STRING), False),
-        ([trigger("x"), trigger("y")], [trigger("y"), trigger("x")], cty.Set(SCOPE_TYPE), True),
-        ([trigger("x")], [trigger("x", "deleted")], cty.Set(SCOPE_TYPE), False),
-        (["a", "b"], ["b", "a"], cty.List(cty.STRING), False),
-        (["a", "b"], ["a", "b"], cty.List(cty.STRING), True),
-        (["a"], ["a", "a"], cty.List(cty.STRING), False),
-        (["a", 1], ["a", 1.0], cty.Tuple([cty.STRING, cty.NUMBER]), True),
-        ({"k": "v"}, {"k": "v"}, cty.Map(cty.STRING), True),
-        ({"k": "v"}, {"k": "w"}, cty.Map(cty.STRING), False),
-        ({"k": "v"}, {"k": "v", "l": "v"}, cty.Map(cty.STRING), False),
-        ({"s": "a", "t": None}, {"s": "a"}, cty.Object({"s": cty.STRING, "t": cty.STRING}), True),
-        ({"scope": "a", "type": "b"}, {"scope": "a", "type": "c"}, SCOPE_TYPE, False),
-        (1, 1.0, cty.NUMBER, True),
-        (1, Decimal("1"), cty.NUMBER, True),
-        (0.5, Decimal("0.5"), cty.NUMBER, True),
-        (Decimal("0.1"), 0.1, cty.NUMBER, False),
-        (1, 2, cty.NUMBER, False),
-        (True, 1, cty.BOOL, False),
-        ("1", "1", cty.STRING, True),
-        (None, None, cty.STRING, True),
-        (None, "", cty.STRING, False),
-        (None, cty.UNKNOWN, cty.STRING, False),
-        (cty.UNKNOWN, cty.UNKNOWN, cty.STRING, True),
-        (["a"], {"a": "a"}, cty.Set(cty.STRING), False),
-    ],
-    ids=[
-        "set-ignores-order",
-        "set-members-differ",
-        "set-of-objects-ignores-order",
-        "set-of-objects-differ",
-        "list-order-matters",
-        "list-same",
-        "list-length",
-        "tuple-int-vs-float",
-        "map-same",
-        "map-value-differs",
-        "map-keys-differ",
-        "object-missing-is-null",
-        "object-attribute-differs",
-        "int-vs-float",
-        "int-vs-decimal",
-        "float-vs-decimal",
-        "inexact-decimal-vs-float",
-        "numbers-differ",
-        "bool-is-not-number",
-        "strings-same",
-        "null-null",
-        "null-vs-empty",
-        "null-vs-unknown",
-        "unknown-unknown",
-        "list-vs-dict",
-    ],
+S, SET_S, LIST_S, MAP_S, N = (
+    cty.STRING,
+    cty.Set(cty.STRING),
+    cty.List(cty.STRING),
+    cty.Map(cty.STRING),
+    cty.NUMBER,
 )
+EQUALITY: dict[str, tuple[cty.Value, cty.Value, cty.CtyType, bool]] = {
+    "set-ignores-order": (["a", "b"], ["b", "a"], SET_S, True),
+    "set-members-differ": (["a"], ["a", "b"], SET_S, False),
+    "set-of-objects-ignores-order": (
+        [trigger("x"), trigger("y")],
+        [trigger("y"), trigger("x")],
+        cty.Set(SCOPE_TYPE),
+        True,
+    ),
+    "set-of-objects-differ": ([trigger("x")], [trigger("x", "gone")], cty.Set(SCOPE_TYPE), False),
+    "list-order-matters": (["a", "b"], ["b", "a"], LIST_S, False),
+    "list-same": (["a", "b"], ["a", "b"], LIST_S, True),
+    "list-length": (["a"], ["a", "a"], LIST_S, False),
+    "tuple-int-vs-float": (["a", 1], ["a", 1.0], cty.Tuple([S, N]), True),
+    "map-same": ({"k": "v"}, {"k": "v"}, MAP_S, True),
+    "map-value-differs": ({"k": "v"}, {"k": "w"}, MAP_S, False),
+    "map-keys-differ": ({"k": "v"}, {"k": "v", "l": "v"}, MAP_S, False),
+    "object-missing-is-null": ({"scope": "a", "type": None}, {"scope": "a"}, SCOPE_TYPE, True),
+    "object-attribute-differs": ({"scope": "a"}, {"scope": "b"}, SCOPE_TYPE, False),
+    "int-vs-float": (1, 1.0, N, True),
+    "int-vs-decimal": (1, Decimal("1"), N, True),
+    "float-vs-decimal": (0.5, Decimal("0.5"), N, True),
+    "inexact-decimal-vs-float": (Decimal("0.1"), 0.1, N, False),
+    "numbers-differ": (1, 2, N, False),
+    "bool-is-not-number": (True, 1, cty.BOOL, False),
+    "null-null": (None, None, S, True),
+    "null-vs-empty": (None, "", S, False),
+    "null-vs-unknown": (None, cty.UNKNOWN, S, False),
+    "unknown-unknown": (cty.UNKNOWN, cty.UNKNOWN, S, True),
+    "list-vs-map": (["a"], {"a": "a"}, SET_S, False),
+}
+
+
+@pytest.mark.parametrize(("a", "b", "t", "equal"), EQUALITY.values(), ids=EQUALITY.keys())
 def test_values_equal_as_cty_sees_it(
     a: cty.Value, b: cty.Value, t: cty.CtyType, equal: bool
 ) -> None:
@@ -122,139 +107,111 @@ def test_values_equal_as_cty_sees_it(
     assert values_equal(b, a, t) is equal
 
 
+def planned(uid: cty.Value, disabled: cty.Value, id_: str = "a") -> dict[str, cty.Value]:
+    return {"id": id_, "uid": uid, "disabled": disabled}
+
+
+PLANS: dict[str, tuple[State | None, State, State, State]] = {
+    "create-plans-default-and-unknown-computed": (
+        None,
+        planned(None, None),
+        {"id": "a"},
+        planned(cty.UNKNOWN, False),
+    ),
+    "create-keeps-configured": (
+        None,
+        planned(None, True),
+        {"id": "a", "disabled": True},
+        planned(cty.UNKNOWN, True),
+    ),
+    "update-plans-default-when-config-null": (
+        state(disabled=True),
+        planned("u-1", True),
+        {"id": "a"},
+        planned("u-1", False),
+    ),
+    "update-keeps-prior-computed": (
+        state(),
+        planned("u-1", True, "b"),
+        {"id": "b", "disabled": True},
+        planned("u-1", True, "b"),
+    ),
+}
+
+
 @pytest.mark.parametrize(
-    ("prior", "proposed", "config", "expected"),
-    [
-        (
-            None,
-            {"id": "a", "uid": None, "disabled": None},
-            {"id": "a"},
-            {"id": "a", "uid": cty.UNKNOWN, "disabled": False},
-        ),
-        (
-            None,
-            {"id": "a", "uid": None, "disabled": True},
-            {"id": "a", "disabled": True},
-            {"id": "a", "uid": cty.UNKNOWN, "disabled": True},
-        ),
-        (
-            state(disabled=True),
-            {"id": "a", "uid": "u-1", "disabled": True},
-            {"id": "a"},
-            {"id": "a", "uid": "u-1", "disabled": False},
-        ),
-        (
-            state(),
-            {"id": "b", "uid": "u-1", "disabled": True},
-            {"id": "b", "disabled": True},
-            {"id": "b", "uid": "u-1", "disabled": True},
-        ),
-    ],
-    ids=[
-        "create-plans-default-and-unknown-computed",
-        "create-keeps-configured",
-        "update-plans-default-when-config-null",
-        "update-keeps-prior-computed",
-    ],
+    ("prior", "proposed", "config", "expected"), PLANS.values(), ids=PLANS.keys()
 )
 def test_plan_resource_applies_declared_behaviour(
-    prior: dict[str, cty.Value] | None,
-    proposed: dict[str, cty.Value],
-    config: dict[str, cty.Value],
-    expected: dict[str, cty.Value],
+    prior: State | None, proposed: State, config: State, expected: State
 ) -> None:
+    before = dict(proposed)
     assert plan_resource(SCHEMA, prior, proposed, config) == expected
-    assert "disabled" in proposed  # the proposal itself is left alone
+    assert proposed == before  # the proposal itself is left alone
 
 
-@pytest.mark.parametrize(
-    ("planned", "paths"),
-    [
-        (state(), []),
-        (state(name="y", headers={}, uid="u-2"), []),
-        (state(id="b"), [("id",)]),
-        (state(id=cty.UNKNOWN), [("id",)]),
-        (state(triggers=[trigger("deployment"), trigger("environment")]), []),
-        (state(id="b", triggers=[trigger("application")]), [("id",), ("triggers",)]),
-    ],
-    ids=["nothing", "in-place-changes", "id", "id-unknown", "set-reordered", "both"],
-)
+REORDERED: cty.Value = [trigger("deployment"), trigger("environment")]
+REPLACEMENTS: dict[str, tuple[State, list[AttributePath]]] = {
+    "nothing": (state(), []),
+    "in-place-changes": (state(name="y", headers={}, uid="u-2"), []),
+    "id": (state(id="b"), [("id",)]),
+    "id-unknown": (state(id=cty.UNKNOWN), [("id",)]),
+    "set-reordered": (state(triggers=REORDERED), []),
+    "both": (state(id="b", triggers=[trigger("application")]), [("id",), ("triggers",)]),
+}
+
+
+@pytest.mark.parametrize(("new", "paths"), REPLACEMENTS.values(), ids=REPLACEMENTS.keys())
 def test_replacement_paths_are_changed_requires_replace_attributes(
-    planned: dict[str, cty.Value], paths: list[AttributePath]
+    new: State, paths: list[AttributePath]
 ) -> None:
-    assert replacement_paths(SCHEMA, state(), planned) == paths
+    assert replacement_paths(SCHEMA, state(), new) == paths
 
 
-@pytest.mark.parametrize(
-    ("config", "planned", "paths"),
-    [
-        (state(), state(), []),
-        (state(name="x"), state(name="y"), [("name",)]),
-        (state(name=None), state(name="y"), []),
-        (state(disabled=None), state(disabled=False), []),
-        (state(), state(triggers=[trigger("deployment"), trigger("environment")]), []),
-        (state(headers={"k": "v"}), state(headers={}), [("headers",)]),
-        (state(uid=cty.UNKNOWN), state(uid="u-1"), [("uid",)]),
-    ],
-    ids=[
-        "same",
-        "configured-value-changed",
-        "null-config-may-be-planned",
-        "default-planned",
-        "set-reordered",
-        "map-emptied",
-        "unknown-config-resolved",
-    ],
-)
+VIOLATIONS: dict[str, tuple[State, State, list[AttributePath]]] = {
+    "same": (state(), state(), []),
+    "configured-value-changed": (state(name="x"), state(name="y"), [("name",)]),
+    "null-config-may-be-planned": (state(name=None), state(name="y"), []),
+    "default-planned": (state(disabled=None), state(disabled=False), []),
+    "set-reordered": (state(), state(triggers=REORDERED), []),
+    "map-emptied": (state(headers={"k": "v"}), state(headers={}), [("headers",)]),
+    "unknown-config-resolved": (state(uid=cty.UNKNOWN), state(uid="u-1"), [("uid",)]),
+}
+
+
+@pytest.mark.parametrize(("config", "new", "paths"), VIOLATIONS.values(), ids=VIOLATIONS.keys())
 def test_plan_violations_are_configured_values_planned_otherwise(
-    config: dict[str, cty.Value], planned: dict[str, cty.Value], paths: list[AttributePath]
+    config: State, new: State, paths: list[AttributePath]
 ) -> None:
-    assert plan_violations(SCHEMA, config, planned) == paths
+    assert plan_violations(SCHEMA, config, new) == paths
 
 
 DIFFERENT = "was planned with a different value"
 STILL_UNKNOWN = "is still unknown after apply"
+PARTLY_KNOWN = state(headers={"k": cty.UNKNOWN})
+INCONSISTENCIES: dict[str, tuple[cty.Value, cty.Value, list[tuple[AttributePath, str]]]] = {
+    "same": (state(), state(), []),
+    "known-value-changed": (state(), state(name="y"), [(("name",), DIFFERENT)]),
+    "known-value-nulled": (state(), state(name=None), [(("name",), DIFFERENT)]),
+    "unknown-left": (state(uid=cty.UNKNOWN), state(uid=cty.UNKNOWN), [(("uid",), STILL_UNKNOWN)]),
+    "unknown-resolved": (state(uid=cty.UNKNOWN), state(uid="anything"), []),
+    "unknown-resolved-to-null": (state(uid=cty.UNKNOWN), state(uid=None), []),
+    "set-reordered": (state(), state(triggers=REORDERED), []),
+    "set-changed": (state(), state(triggers=[trigger("x")]), [(("triggers",), DIFFERENT)]),
+    "partly-known-map-resolved": (PARTLY_KNOWN, state(headers={"k": "v", "l": "w"}), []),
+    "partly-known-map-unknown": (PARTLY_KNOWN, PARTLY_KNOWN, [(("headers",), STILL_UNKNOWN)]),
+    "whole-state-unknown": (state(), cty.UNKNOWN, [((), STILL_UNKNOWN)]),
+    "whole-plan-unknown": (cty.UNKNOWN, state(), []),
+}
 
 
 @pytest.mark.parametrize(
-    ("planned", "new", "expected"),
-    [
-        (state(), state(), []),
-        (state(), state(name="y"), [(("name",), DIFFERENT)]),
-        (state(), state(name=None), [(("name",), DIFFERENT)]),
-        (state(uid=cty.UNKNOWN), state(uid=cty.UNKNOWN), [(("uid",), STILL_UNKNOWN)]),
-        (state(uid=cty.UNKNOWN), state(uid="anything"), []),
-        (state(uid=cty.UNKNOWN), state(uid=None), []),
-        (state(), state(triggers=[trigger("deployment"), trigger("environment")]), []),
-        (state(), state(triggers=[trigger("environment")]), [(("triggers",), DIFFERENT)]),
-        (state(headers={"k": cty.UNKNOWN}), state(headers={"k": "v", "l": "w"}), []),
-        (
-            state(headers={"k": cty.UNKNOWN}),
-            state(headers={"k": cty.UNKNOWN}),
-            [(("headers",), STILL_UNKNOWN)],
-        ),
-        (state(), cty.UNKNOWN, [((), STILL_UNKNOWN)]),
-        (cty.UNKNOWN, state(), []),
-    ],
-    ids=[
-        "same",
-        "known-value-changed",
-        "known-value-nulled",
-        "unknown-left",
-        "unknown-resolved",
-        "unknown-resolved-to-null",
-        "set-reordered",
-        "set-changed",
-        "partly-known-map-resolved",
-        "partly-known-map-still-unknown",
-        "whole-state-unknown",
-        "whole-plan-unknown",
-    ],
+    ("plan", "new", "expected"), INCONSISTENCIES.values(), ids=INCONSISTENCIES.keys()
 )
 def test_apply_inconsistencies_point_at_the_attribute(
-    planned: cty.Value, new: cty.Value, expected: list[tuple[AttributePath, str]]
+    plan: cty.Value, new: cty.Value, expected: list[tuple[AttributePath, str]]
 ) -> None:
-    assert list(apply_inconsistencies(planned, new, OBJECT)) == expected
+    assert list(apply_inconsistencies(plan, new, OBJECT)) == expected
 
 
 class ReportsPath:
@@ -280,37 +237,35 @@ NESTED_SCHEMA = Schema(
 )
 
 
-@pytest.mark.parametrize(
-    ("config", "reported"),
-    [
-        ({"url": "u"}, [(("url",), "'u'")]),
-        ({"url": None, "set": None, "list": cty.UNKNOWN, "map": None}, []),
-        ({"url": cty.UNKNOWN}, []),
-        (
-            {"set": [{"name": "a"}, {"name": "b"}]},
-            [(("set", "name"), "'a'"), (("set", "name"), "'b'")],
-        ),
-        ({"set": [{"name": None}, {"name": cty.UNKNOWN}, cty.UNKNOWN]}, []),
-        (
-            {"list": [{"name": "a"}, {"name": "b"}]},
-            [(("list", 0, "name"), "'a'"), (("list", 1, "name"), "'b'")],
-        ),
-        ({"map": {"k": {"name": "a"}}}, [(("map", MapKey("k"), "name"), "'a'")]),
-        ({"single": {"name": "a"}}, [(("single", "name"), "'a'")]),
-        ({"whole": [{"name": "a"}]}, [(("whole",), "[{'name': 'a'}]"), (("whole", "name"), "'a'")]),
-    ],
-    ids=[
-        "top-level",
-        "null-and-unknown-skipped",
-        "unknown-string-skipped",
-        "set-elements-point-at-the-set",
-        "unknown-inside-set-skipped",
-        "list-elements-have-an-index",
-        "map-elements-have-a-key",
-        "single-object",
-        "attribute-validator-sees-whole-set",
-    ],
-)
+VALIDATIONS: dict[str, tuple[State, list[tuple[AttributePath, str]]]] = {
+    "top-level": ({"url": "u"}, [(("url",), "'u'")]),
+    "null-and-unknown-skipped": ({"url": None, "set": None, "list": cty.UNKNOWN}, []),
+    "unknown-string-skipped": ({"url": cty.UNKNOWN}, []),
+    "set-elements-point-at-the-set": (
+        {"set": [{"name": "a"}, {"name": "b"}]},
+        [(("set", "name"), "'a'"), (("set", "name"), "'b'")],
+    ),
+    "unknown-inside-set-skipped": (
+        {"set": [{"name": None}, {"name": cty.UNKNOWN}, cty.UNKNOWN]},
+        [],
+    ),
+    "list-elements-have-an-index": (
+        {"list": [{"name": "a"}, {"name": "b"}]},
+        [(("list", 0, "name"), "'a'"), (("list", 1, "name"), "'b'")],
+    ),
+    "map-elements-have-a-key": (
+        {"map": {"k": {"name": "a"}}},
+        [(("map", MapKey("k"), "name"), "'a'")],
+    ),
+    "single-object": ({"single": {"name": "a"}}, [(("single", "name"), "'a'")]),
+    "attribute-validator-sees-whole-set": (
+        {"whole": [{"name": "a"}]},
+        [(("whole",), "[{'name': 'a'}]"), (("whole", "name"), "'a'")],
+    ),
+}
+
+
+@pytest.mark.parametrize(("config", "reported"), VALIDATIONS.values(), ids=VALIDATIONS.keys())
 def test_validate_config_runs_on_known_values_with_paths(
     config: dict[str, cty.Value], reported: list[tuple[AttributePath, str]]
 ) -> None:
