@@ -7,7 +7,7 @@ reports with the attribute path, so Terraform underlines the right line.
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from .plugin import cty
 from .plugin.diagnostics import AttributePath, Diagnostics, MapKey
@@ -36,13 +36,26 @@ class HttpsUrl:
             return
         candidate = value if "://" in value else f"https://{value}"
         parts = urlsplit(candidate)
-        if parts.scheme.lower() != "https" or not parts.hostname or _has_space(value):
+        if (
+            parts.scheme.lower() != "https"
+            or not parts.hostname
+            or _has_space(value)
+            or not _valid_port(parts)
+        ):
             diags.error(
                 "Invalid Webhook URL",
                 f"The webhook URL must be an HTTPS URL such as https://example.com/hook, "
                 f"got {value!r}. Humanitec only calls webhooks over HTTPS.",
                 path,
             )
+
+
+def _valid_port(parts: SplitResult) -> bool:
+    try:
+        parts.port  # noqa: B018 (urlsplit checks the port only when asked)
+    except ValueError:
+        return False
+    return True
 
 
 class TokenKeys:

@@ -45,6 +45,8 @@ def test_https_url_accepts_https_and_scheme_less(url: str) -> None:
         "https://example.com/a hook",
         "https://exa\tmple.com/",
         "https://example.com/a\nb",
+        "https://example.com:99999/",
+        "https://example.com:abc/",
     ],
     ids=[
         "http",
@@ -56,6 +58,8 @@ def test_https_url_accepts_https_and_scheme_less(url: str) -> None:
         "space-path",
         "tab-host",
         "newline-path",
+        "port-out-of-range",
+        "port-not-a-number",
     ],
 )
 def test_https_url_rejects_other_urls_with_path(url: str) -> None:
