@@ -157,10 +157,16 @@ def proxy(
 
 
 def connect(
-    address: Address, server_certificate: ServerCertificate, client: Identity | None, tmp: Path
+    address: Address,
+    server_certificate: ServerCertificate,
+    client: Identity | None,
+    tmp: Path,
+    *,
+    version: ssl.TLSVersion = ssl.TLSVersion.MAXIMUM_SUPPORTED,
 ) -> ssl.SSLSocket:
     """A TLS client that trusts only the DER handed out in the handshake line, like go-plugin."""
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # verifies the chain and "localhost"
+    context.maximum_version = version
     context.load_verify_locations(cadata=server_certificate.der)
     context.set_alpn_protocols(["h2"])
     if client is not None:
@@ -200,11 +206,21 @@ def assert_refused(
     assert data == b""
 
 
-def test_terraform_certificate_completes_tls13_with_h2_and_round_trips(
-    proxy: Address, server_certificate: ServerCertificate, terraform: Identity, tmp_path: Path
+@pytest.mark.parametrize(
+    ("version", "expected"),
+    [(ssl.TLSVersion.MAXIMUM_SUPPORTED, "TLSv1.3"), (ssl.TLSVersion.TLSv1_2, "TLSv1.2")],
+    ids=["tls1.3", "tls1.2"],
+)
+def test_terraform_certificate_completes_tls_with_h2_and_round_trips(
+    version: ssl.TLSVersion,
+    expected: str,
+    proxy: Address,
+    server_certificate: ServerCertificate,
+    terraform: Identity,
+    tmp_path: Path,
 ) -> None:
-    with connect(proxy, server_certificate, terraform, tmp_path) as tls:
-        assert tls.version() == "TLSv1.3"
+    with connect(proxy, server_certificate, terraform, tmp_path, version=version) as tls:
+        assert tls.version() == expected
         assert tls.selected_alpn_protocol() == "h2"
         assert tls.getpeercert(binary_form=True) == server_certificate.der
         assert round_trip(tls, b"ping") == b"ping"
