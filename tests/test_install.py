@@ -53,7 +53,22 @@ def test_launcher_is_executable_with_this_interpreter_isolated(tmp_path: Path) -
     result = install_into_mirror(tmp_path, source="humanitec/humanitec", version="0.1.0")
     assert os.access(result.launcher, os.X_OK)
     first_line = result.launcher.read_text(encoding="utf-8").splitlines()[0]
-    assert first_line == f"#!{sys.executable} -I"
+    # -I: no PYTHON* variables or user site from Terraform's environment; -S: no .pth scan.
+    assert first_line == f"#!{sys.executable} -IS"
+
+
+def test_launcher_finds_the_provider_without_site(tmp_path: Path) -> None:
+    result = install_into_mirror(tmp_path, source="humanitec/humanitec", version="0.1.0")
+    source = result.launcher.read_text(encoding="utf-8").replace("sys.exit(main())", "")
+    probe = (
+        source + "import grpc, httpx, pydantic, provider.plugin.serve\nprint(sys.flags.no_site)\n"
+    )
+    script = tmp_path / "probe.py"
+    script.write_text(probe, encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, "-IS", str(script)], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == "1"
 
 
 def test_reinstall_overwrites_the_launcher(tmp_path: Path) -> None:
