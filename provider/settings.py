@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .plugin import cty
-from .plugin.diagnostics import Diagnostics
+from .plugin.diagnostics import AttributePath, Diagnostics
 
 __all__ = ["DEFAULT_API_PREFIX", "Settings", "resolve_settings"]
 
@@ -91,6 +91,13 @@ def resolve_settings(
     org_id = _string(block.get("org_id"), org_id)
     token = _string(block.get("token"), token)
 
+    if token and not _printable_token(token):
+        diags.error(
+            "Invalid API Token",
+            "The Humanitec API token contains whitespace or non-printable characters (often a "
+            "trailing newline from a file). Remove them; the token itself is not shown.",
+            ("token",) if isinstance(block.get("token"), str) else None,
+        )
     if not api_prefix.startswith(("https://", "http://")):
         diags.error(
             "Invalid API Prefix",
@@ -120,6 +127,12 @@ def resolve_settings(
     return Settings(api_prefix=api_prefix, org_id=org_id, token=token, verify_tls=verify)
 
 
+def _printable_token(token: str) -> bool:
+    # It travels in an HTTP header: anything else is rejected by the HTTP library with an
+    # error message that quotes the header, token included.
+    return token.isascii() and token.isprintable() and " " not in token
+
+
 def _string(value: cty.Value, fallback: str) -> str:
     # A set attribute overrides even when empty, as in the Go provider.
     return value if isinstance(value, str) else fallback
@@ -128,14 +141,16 @@ def _string(value: cty.Value, fallback: str) -> str:
 def _read_config_file(
     configured: cty.Value, home: Path | None, diags: Diagnostics
 ) -> dict[str, str]:
+    attribute: AttributePath | None = None
     if isinstance(configured, str):
+        attribute = ("config",)
         path = Path(configured).expanduser()
-        if not path.is_file():
+        if not path.exists():
             diags.error(
                 "Unable To Read Config File",
                 f"Terraform was unable to read the config file {configured!r} named in the "
                 "config attribute: no such file.",
-                ("config",),
+                attribute,
             )
             return {}
     else:
@@ -151,18 +166,24 @@ def _read_config_file(
             return {}
     try:
         text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        diags.error("Unable To Read Config File", f"Reading {path} failed: {exc}.", ("config",))
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+        diags.error("Unable To Read Config File", f"Reading {path} failed: {reason}.", attribute)
         return {}
     import yaml
 
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
+        # Only the problem and its position: PyYAML's full message quotes the offending
+        # line, which may be the token's.
+        problem = getattr(exc, "problem", None) or "invalid YAML"
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         diags.error(
             "Unable To Parse YAML From Config File",
-            f"{path} is not valid YAML: {exc}",
-            ("config",),
+            f"{path} is not valid YAML: {problem}{where}.",
+            attribute,
         )
         return {}
     if data is None:
@@ -171,7 +192,7 @@ def _read_config_file(
         diags.error(
             "Unable To Parse YAML From Config File",
             f"{path} must hold a mapping with apiPrefix, org and token.",
-            ("config",),
+            attribute,
         )
         return {}
     return {str(k).lower(): str(v) for k, v in data.items() if v is not None}

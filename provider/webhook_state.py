@@ -61,8 +61,9 @@ def state_from_response(
         "app_id": reference["app_id"],
         "url": response.url,
         "disabled": bool(response.disabled),
-        "headers": _string_map("headers", response.headers, reference.get("headers"), {}, diags),
-        "payload": _string_map("payload", response.payload, reference.get("payload"), None, diags),
+        # headers defaults to {}: an empty answer is always {}, as a create would plan it.
+        "headers": _string_map("headers", response.headers, diags) or {},
+        "payload": _payload(response.payload, reference.get("payload"), diags),
         "triggers": [{"scope": t.scope, "type": t.type} for t in response.triggers or []],
     }
 
@@ -71,27 +72,32 @@ def _as_dict(value: cty.Value) -> dict[str, Any] | None:
     return dict(value) if isinstance(value, dict) else None
 
 
+def _payload(answer: dict[str, Any] | None, held: cty.Value, diags: Diagnostics) -> cty.Value:
+    mapped = _string_map("payload", answer, diags)
+    if mapped is None:
+        # Humanitec does not tell an empty payload from none: keep the form we hold.
+        return {} if held == {} else None
+    return mapped
+
+
 def _string_map(
-    name: str,
-    answer: dict[str, Any] | None,
-    held: cty.Value,
-    empty_default: dict[str, cty.Value] | None,
-    diags: Diagnostics,
+    name: str, answer: dict[str, Any] | None, diags: Diagnostics
 ) -> dict[str, cty.Value] | None:
+    """The answer as a map of strings; None when it is empty or null."""
     if not answer:
-        if held is None or held == {}:
-            return held  # type: ignore[return-value]
-        return empty_default
+        return None
     out: dict[str, cty.Value] = {}
     for key, value in answer.items():
         if isinstance(value, str):
             out[key] = value
             continue
         out[key] = json.dumps(value)
+        # Header values are secret: name the key and the JSON type, never the value.
+        shown = type(value).__name__ if name == "headers" else json.dumps(value)
         diags.error(
             "Unexpected API Response",
-            f"Humanitec returned {name}[{key!r}] as {json.dumps(value)}, but this provider "
-            "manages string values only. Set it to a string in Humanitec or in the "
+            f"Humanitec returned {name}[{key!r}] as a non-string value ({shown}), but this "
+            "provider manages string values only. Set it to a string in Humanitec or in the "
             "configuration.",
             (name, MapKey(key)),
         )

@@ -204,9 +204,38 @@ def test_unparsable_config_file_is_an_error(tmp_path: Path, text: str, via: str)
     blk = block(config=str(path)) if via == "config-attribute" else block()
     settings, diags = resolve(tmp_path, blk, ENV)
     assert settings is None
+    # Only a file named by the config attribute is pinned to it.
+    path_shown = ("config",) if via == "config-attribute" else None
     assert summaries(diags) == [
-        (Severity.ERROR, "Unable To Parse YAML From Config File", ("config",))
+        (Severity.ERROR, "Unable To Parse YAML From Config File", path_shown)
     ]
+
+
+def test_yaml_errors_do_not_quote_the_file(tmp_path: Path) -> None:
+    (tmp_path / ".humctl").write_text("org: o\ntoken: s3cr3t: tok\n", encoding="utf-8")
+    _, diags = resolve(tmp_path, block(), {})
+    diagnostic = next(d for d in diags if d.summary == "Unable To Parse YAML From Config File")
+    assert "s3cr3t" not in diagnostic.detail
+    assert "line 2" in diagnostic.detail
+
+
+@pytest.mark.parametrize(
+    "token",
+    ["tok\n", "tok en", "t\u00f6k", "tok\x00"],
+    ids=["trailing-newline", "space", "non-ascii", "control"],
+)
+@pytest.mark.parametrize("via", ["block", "env"])
+def test_unprintable_token_is_an_error_that_does_not_show_it(
+    tmp_path: Path, token: str, via: str
+) -> None:
+    blk = block(token=token) if via == "block" else block()
+    environ = {**ENV, "HUMANITEC_TOKEN": token} if via == "env" else ENV
+    settings, diags = resolve(tmp_path, blk, environ)
+    assert settings is None
+    [diagnostic] = diags
+    assert diagnostic.summary == "Invalid API Token"
+    assert diagnostic.path == (("token",) if via == "block" else None)
+    assert token not in diagnostic.detail
 
 
 def test_config_attribute_replaces_humctl(tmp_path: Path) -> None:
