@@ -17,7 +17,7 @@ from .plugin import log
 from .plugin.diagnostics import DiagnosticError, Diagnostics
 from .plugin.resource import Resource, State
 from .plugin.schema import Schema, boolean, string
-from .settings import resolve_settings
+from .settings import Settings, resolve_settings
 from .webhook import WebhookResource
 
 if TYPE_CHECKING:
@@ -62,9 +62,10 @@ class HumanitecProvider:
     schema = SCHEMA
 
     def __init__(self) -> None:
+        self._settings: Settings | None = None
         self._client: HumanitecClient | None = None
-        self._org_id = ""
         self._lock = threading.Lock()
+        self._stopping = threading.Event()
         self._resources: tuple[Resource, ...] = (WebhookResource(self),)
 
     def resources(self) -> Sequence[Resource]:
@@ -78,37 +79,52 @@ class HumanitecProvider:
         if settings is None:
             return
         log.redact(settings.token)
+        with self._lock:
+            # Under reattach one process serves many commands: the newest configuration
+            # wins (in-flight calls finish on the old client) and a past stop is forgotten.
+            self._settings, self._client = settings, None
+            self._stopping.clear()
+
+    def stop(self) -> None:
+        """Terraform is cancelling (Ctrl-C): cut short any wait between API retries."""
+        self._stopping.set()
+
+    @property
+    def client(self) -> HumanitecClient:
+        """The API client, built on first use: launches that never call the API skip
+        importing httpx and pydantic (~200 ms)."""
+        with self._lock:
+            if self._client is None:
+                if self._settings is None:
+                    raise DiagnosticError(
+                        "Provider Not Configured",
+                        "The humanitec provider has no API settings because its configuration "
+                        "failed; see the errors above.",
+                    )
+                self._client = self._build_client(self._settings)
+            return self._client
+
+    @property
+    def org_id(self) -> str:
+        return self._settings.org_id if self._settings else ""
+
+    def _build_client(self, settings: Settings) -> HumanitecClient:
         from .api import HumanitecClient
 
         try:
-            client = HumanitecClient(
+            return HumanitecClient(
                 settings.api_prefix,
                 settings.org_id,
                 settings.token,
                 verify_tls=settings.verify_tls,
                 app_version=__version__,
+                sleep=self._sleep,
             )
         except ValueError as exc:
-            diags.error("Invalid Provider Configuration", f"{exc}.", ("api_prefix",))
-            return
-        with self._lock:
-            # Under reattach one process serves many commands; the newest
-            # configuration wins, and in-flight calls finish on the old client.
-            self._client, self._org_id = client, settings.org_id
+            raise DiagnosticError("Invalid Provider Configuration", f"{exc}.") from None
 
-    @property
-    def client(self) -> HumanitecClient:
-        """The configured API client; an error diagnostic if configure failed."""
-        with self._lock:
-            client = self._client
-        if client is None:
-            raise DiagnosticError(
-                "Provider Not Configured",
-                "The humanitec provider has no API client because its configuration failed; "
-                "see the errors above.",
-            )
-        return client
+    def _sleep(self, seconds: float) -> None:
+        if self._stopping.wait(seconds):
+            from .api import TransportError
 
-    @property
-    def org_id(self) -> str:
-        return self._org_id
+            raise TransportError("cancelled: Terraform asked the provider to stop")

@@ -73,3 +73,6 @@ class Provider(Protocol):
 
     def resources(self) -> Sequence[Resource]:
         """The resources this provider serves, each with a unique type name."""
+
+    def stop(self) -> None:
+        """Terraform is cancelling (StopProvider): end waits and in-flight work early."""

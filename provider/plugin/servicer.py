@@ -12,8 +12,8 @@ which Terraform tolerates for everything we do not advertise.
 
 from __future__ import annotations
 
+import contextlib
 import logging
-import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -75,12 +75,7 @@ def _rpc(
                 f"The {name} request was not a valid tfplugin6 message: {exc}.",
             )
         except Exception as exc:
-            logger.exception("%s failed", name)
-            diags.error(
-                "Internal Provider Error",
-                f"{name} failed with {type(exc).__name__}: {exc}. "
-                "This is likely a bug in the provider; please report it.",
-            )
+            _internal_error(diags, name, exc)
         response.diagnostics.extend(to_proto_diagnostics(diags))  # type: ignore[attr-defined]
         return response.SerializeToString()
 
@@ -94,8 +89,6 @@ class ProviderServicer:
         self._provider = provider
         self._resources: dict[str, Resource] = {r.type_name: r for r in provider.resources()}
         self._schema_response: bytes | None = None
-        self.stopped = threading.Event()
-        """Set by StopProvider: Terraform asks in-flight work to wind down."""
 
     def handlers(self) -> dict[str, Handler]:
         """Method name -> raw-bytes handler, for ``grpc.method_handlers_generic_handler``."""
@@ -169,7 +162,11 @@ class ProviderServicer:
         return pb.ConfigureProvider.Response()
 
     def _stop(self, _raw: bytes, _context: Any) -> bytes:
-        self.stopped.set()
+        # Advisory (Ctrl-C): the in-flight RPCs still answer, with whatever state they reached.
+        try:
+            self._provider.stop()
+        except Exception:
+            logger.exception("StopProvider failed")
         return pb.StopProvider.Response().SerializeToString()
 
     # --- resource RPCs -------------------------------------------------------
@@ -286,6 +283,12 @@ class ProviderServicer:
             new = prior if diags.has_errors else None
         elif prior is None:
             new = _guarded(diags, "create", resource.create, planned, diags, failed=None)
+            if new is None and not diags.has_errors:
+                diags.error(
+                    "Provider Created Nothing",
+                    "The create reported no error and no object. This is a bug in the "
+                    "provider; please report it.",
+                )
         else:
             # A failed update leaves the object as it was: keep the prior state.
             new = _guarded(diags, "update", resource.update, prior, planned, diags, failed=prior)
@@ -299,7 +302,7 @@ class ProviderServicer:
                     path or None,
                 )
         return pb.ApplyResourceChange.Response(
-            new_state=to_proto_dynamic_value(new, t), private=req.planned_private
+            new_state=_encode_state(new, (prior, planned), t, diags), private=req.planned_private
         )
 
     def _import(
@@ -336,10 +339,37 @@ def _guarded(
     except DiagnosticError as exc:
         diags.extend([exc.diagnostic])
     except Exception as exc:
-        logger.exception("%s failed", what)
-        diags.error(
-            "Internal Provider Error",
-            f"{what} failed with {type(exc).__name__}: {exc}. "
-            "This is likely a bug in the provider; please report it.",
-        )
+        _internal_error(diags, what, exc)
     return failed
+
+
+def _encode_state(
+    new: State | None, fallbacks: tuple[State | None, ...], t: cty.Object, diags: Diagnostics
+) -> pb.DynamicValue:
+    """Encode an applied state; if it cannot be encoded, keep the object in state anyway.
+
+    After a remote change succeeded, an empty answer would make Terraform forget the
+    object, so a state that fails to encode falls back to the planned or prior one.
+    """
+    try:
+        return to_proto_dynamic_value(new, t)
+    except cty.CtyError as exc:
+        diags.error(
+            "Provider Produced Invalid State",
+            f"The new state could not be encoded ({exc}); Terraform keeps the planned "
+            "values instead. This is a bug in the provider; please report it.",
+        )
+    for fallback in fallbacks[::-1]:
+        if fallback is not None and new is not None:
+            with contextlib.suppress(cty.CtyError):
+                return to_proto_dynamic_value(fallback, t)
+    return to_proto_dynamic_value(None, t)
+
+
+def _internal_error(diags: Diagnostics, what: str, exc: Exception) -> None:
+    logger.exception("%s failed", what)
+    diags.error(
+        "Internal Provider Error",
+        f"{what} failed with {type(exc).__name__}: {exc}. "
+        "This is likely a bug in the provider; please report it.",
+    )

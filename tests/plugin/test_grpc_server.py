@@ -72,6 +72,9 @@ class BlockingProvider:
     def configure(self, config: State, terraform_version: str, diags: Diagnostics) -> None:
         pass
 
+    def stop(self) -> None:
+        pass
+
     def resources(self) -> Sequence[Resource]:
         return [self.resource]
 

@@ -39,6 +39,7 @@ class Things:
         self.remote: dict[str, State] = {}
         self.fail_with: Exception | None = None
         self.tamper = False
+        self.create_answer: str = "state"  # or "nothing", or "unencodable"
 
     def _maybe_fail(self) -> None:
         if self.fail_with is not None:
@@ -53,7 +54,11 @@ class Things:
 
     def create(self, planned: State, diags: Diagnostics) -> State | None:
         self._maybe_fail()
+        if self.create_answer == "nothing":
+            return None
         state = {**planned, "serial": "s-1"}
+        if self.create_answer == "unencodable":
+            state["value"] = 42
         if self.tamper:
             state["value"] = "tampered"
         self.remote[str(planned["name"])] = state
@@ -83,12 +88,16 @@ class ThingsProvider:
     def __init__(self) -> None:
         self.things = Things()
         self.configured: list[State] = []
+        self.stops = 0
 
     def validate(self, config: State, diags: Diagnostics) -> None:
         pass
 
     def configure(self, config: State, terraform_version: str, diags: Diagnostics) -> None:
         self.configured.append(config)
+
+    def stop(self) -> None:
+        self.stops += 1
 
     def resources(self) -> Sequence[Resource]:
         return [self.things]
@@ -211,8 +220,7 @@ def test_failed_update_or_delete_keeps_the_prior_state(
     for planned in (state(name="a", value="v2", enabled=True, serial="s-1"), None):
         response = apply(servicer, prior, planned)
         assert summaries(response) == [summary]
-        if isinstance(failure, DiagnosticError):
-            assert decoded(response.new_state) == prior
+        assert decoded(response.new_state) == prior
 
 
 def test_exceptions_become_diagnostics_not_grpc_errors(provider: ThingsProvider) -> None:
@@ -307,7 +315,25 @@ def test_undecodable_value_is_a_diagnostic(provider: ThingsProvider) -> None:
     assert summaries(response) == ["Invalid Value From Terraform"]
 
 
-def test_stop_provider_sets_the_stop_event(provider: ThingsProvider) -> None:
+def test_stop_provider_reaches_the_provider(provider: ThingsProvider) -> None:
     servicer = ProviderServicer(provider)
     call(servicer, "StopProvider", pb.StopProvider.Request(), pb.StopProvider.Response)
-    assert servicer.stopped.is_set()
+    assert provider.stops == 1
+
+
+def test_create_that_returns_nothing_without_error_is_reported(provider: ThingsProvider) -> None:
+    provider.things.create_answer = "nothing"
+    response = apply(
+        ProviderServicer(provider), None, state(name="a", enabled=True, serial=cty.UNKNOWN)
+    )
+    assert summaries(response) == ["Provider Created Nothing"]
+
+
+def test_a_created_state_that_cannot_be_encoded_keeps_the_planned_one(
+    provider: ThingsProvider,
+) -> None:
+    provider.things.create_answer = "unencodable"
+    planned = state(name="a", value="v", enabled=True, serial="s")
+    response = apply(ProviderServicer(provider), None, planned)
+    assert "Provider Produced Invalid State" in summaries(response)
+    assert decoded(response.new_state) == planned
