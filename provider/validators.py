@@ -12,7 +12,7 @@ from urllib.parse import SplitResult, urlsplit
 from .plugin import cty
 from .plugin.diagnostics import AttributePath, Diagnostics, MapKey
 
-__all__ = ["HTTPS_URL", "NOT_EMPTY", "TOKEN_KEYS", "KnownTriggers"]
+__all__ = ["HEADER_NAMES", "HTTPS_URL", "NOT_EMPTY", "KnownTriggers"]
 
 # RFC 9110 field-name: a "token" of visible ASCII without separators.
 _FIELD_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
@@ -58,7 +58,7 @@ def _valid_port(parts: SplitResult) -> bool:
     return True
 
 
-class TokenKeys:
+class HeaderNames:
     """Header names must be valid HTTP field names, or every call would fail."""
 
     description = "keys are valid HTTP header names"
@@ -120,4 +120,4 @@ def _has_space(text: str) -> bool:
 
 NOT_EMPTY = NotEmpty()
 HTTPS_URL = HttpsUrl()
-TOKEN_KEYS = TokenKeys()
+HEADER_NAMES = HeaderNames()

@@ -56,7 +56,9 @@ def start_emulator(state_dir: Path) -> tuple[subprocess.Popen[str], str]:
 
 def list_webhooks(url: str) -> list[dict[str, object]]:
     response = httpx.get(
-        f"{url}/orgs/{ORG}/apps/{APP}/webhooks", headers={"Authorization": f"Bearer {TOKEN}"}
+        f"{url}/orgs/{ORG}/apps/{APP}/webhooks",
+        headers={"Authorization": f"Bearer {TOKEN}"},
+        trust_env=False,  # the emulator is on loopback: never through a proxy
     )
     response.raise_for_status()
     webhooks: list[dict[str, object]] = response.json()

@@ -7,7 +7,7 @@ import pytest
 from provider.plugin import cty
 from provider.plugin.diagnostics import AttributePath, Diagnostic, Diagnostics, MapKey, Severity
 from provider.plugin.schema import Validator
-from provider.validators import HTTPS_URL, NOT_EMPTY, TOKEN_KEYS, KnownTriggers
+from provider.validators import HEADER_NAMES, HTTPS_URL, NOT_EMPTY, KnownTriggers
 
 
 def run(validator: Validator, value: cty.Value, path: AttributePath) -> list[Diagnostic]:
@@ -86,8 +86,8 @@ def test_https_url_skips_values_that_are_not_strings(value: cty.Value) -> None:
     ],
     ids=["empty-map", "authorization", "all-token-characters"],
 )
-def test_token_keys_accepts_valid_header_names(headers: dict[str, cty.Value]) -> None:
-    assert run(TOKEN_KEYS, headers, ("headers",)) == []
+def test_header_names_accepts_valid_header_names(headers: dict[str, cty.Value]) -> None:
+    assert run(HEADER_NAMES, headers, ("headers",)) == []
 
 
 @pytest.mark.parametrize(
@@ -95,9 +95,9 @@ def test_token_keys_accepts_valid_header_names(headers: dict[str, cty.Value]) ->
     ["X Header", "X-Header:", "", "X-Héader", "X-Header\n", "(x)"],
     ids=["space", "colon", "empty", "non-ascii", "newline", "separator"],
 )
-def test_token_keys_rejects_invalid_header_names_at_the_key(key: str) -> None:
+def test_header_names_rejects_invalid_header_names_at_the_key(key: str) -> None:
     headers: dict[str, cty.Value] = {"Good": "1", key: "2"}
-    [diagnostic] = run(TOKEN_KEYS, headers, ("headers",))
+    [diagnostic] = run(HEADER_NAMES, headers, ("headers",))
     assert (diagnostic.severity, diagnostic.summary, diagnostic.path) == (
         Severity.ERROR,
         "Invalid Header Name",
@@ -105,8 +105,8 @@ def test_token_keys_rejects_invalid_header_names_at_the_key(key: str) -> None:
     )
 
 
-def test_token_keys_reports_each_bad_key() -> None:
-    diagnostics = run(TOKEN_KEYS, {"a b": "1", "c:d": "2", "ok": "3"}, ("headers",))
+def test_header_names_reports_each_bad_key() -> None:
+    diagnostics = run(HEADER_NAMES, {"a b": "1", "c:d": "2", "ok": "3"}, ("headers",))
     assert [d.path for d in diagnostics] == [("headers", MapKey("a b")), ("headers", MapKey("c:d"))]
 
 
@@ -188,7 +188,9 @@ def test_known_triggers_warning_names_the_pair_and_the_known_events() -> None:
 
 
 @pytest.mark.parametrize(
-    "validator", [HTTPS_URL, TOKEN_KEYS, NOT_EMPTY, KnownTriggers()], ids=lambda v: type(v).__name__
+    "validator",
+    [HTTPS_URL, HEADER_NAMES, NOT_EMPTY, KnownTriggers()],
+    ids=lambda v: type(v).__name__,
 )
 def test_every_validator_describes_itself(validator: Validator) -> None:
     assert isinstance(validator.description, str)

@@ -3,28 +3,26 @@
 One request is: build the URL (each path segment percent-encoded), send with up to
 ``max_retries`` retries inside a whole-request time budget, then check the status and decode
 the body into a model. httpx exceptions are mapped to ``provider.api.errors`` in one place
-(``_map_httpx_errors``). Nothing secret is logged: not the token, not a header value, not a
-body (webhook headers and payloads may hold credentials).
+(``_failures.transport_error``). Nothing secret is logged or put in an error: not the token,
+not a header value, not a body (webhook headers and payloads may hold credentials).
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import random as _random
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Self, TypeVar
-from urllib.parse import quote
 
 import httpx
 import pydantic
 
 from provider import __version__
-from provider.api import retry
+from provider.api import _config, _failures, retry
 from provider.api.errors import ApiError, TransportError
 from provider.api.models import (
     WebhookRequest,
@@ -58,22 +56,29 @@ class HumanitecClient:
     """Client for the webhook endpoints of one Humanitec organisation.
 
     It can be shared between threads. Every method either returns a validated model or
-    raises a ``HumanitecError`` subclass (see ``provider.api.errors``); empty ids raise
-    ``ValueError``.
+    raises a ``HumanitecError`` subclass (see ``provider.api.errors``) or what ``sleep``
+    raised; empty ids raise ``ValueError``, and so does every invalid constructor argument.
 
     >>> token = os.environ["HUMANITEC_TOKEN"]
     >>> with HumanitecClient("https://api.humanitec.io/", "my-org", token) as client:
     ...     hooks = client.list_webhooks("my-app")
 
     Parameters:
-        api_prefix: base URL of the API; a trailing slash is added if missing.
+        api_prefix: base URL of the API (http or https, no credentials, query or fragment);
+            a trailing slash is added if missing. Proxies from the environment are used
+            except for ``localhost`` and loopback IPs, as in Go's ``ProxyFromEnvironment``.
         org_id: the organisation every call is made in.
         token: the API token, sent as ``Authorization: Bearer``; never logged or shown.
+            Printable ASCII without spaces (strip a trailing newline read from a file).
         verify_tls: verify the server certificate (ignored when ``transport`` is given).
         timeout: seconds for the whole call, retries and their waits included.
         app_version: the provider version reported in ``Humanitec-User-Agent``.
         transport: an httpx transport, e.g. to pin TLS settings.
-        sleep, random: injected so tests can record retry waits instead of sleeping.
+        sleep: waits before each retry. It may raise to cancel the call (on Terraform's
+            StopProvider): the exception propagates unchanged, with no further attempt.
+            Raise a ``HumanitecError`` subclass, e.g. ``TransportError("cancelled: ...")``,
+            to keep the rule that every failure is one.
+        random: injected with ``sleep`` so tests can record retry waits instead of sleeping.
         max_retries: retries after the first attempt.
     """
 
@@ -91,19 +96,24 @@ class HumanitecClient:
         random: Callable[[], float] = _random.random,
         max_retries: int = retry.DEFAULT_MAX_RETRIES,
     ) -> None:
-        prefix = httpx.URL(api_prefix)
-        if prefix.scheme not in ("http", "https") or not prefix.host:
-            raise ValueError(f"api_prefix must be an http(s) URL, got {api_prefix!r}")
-        if not org_id:
-            raise ValueError("org_id is required")
-        if not token:
-            raise ValueError("token is required")
+        prefix = _config.parse_api_prefix(api_prefix, token)
+        _config.check_arguments(
+            org_id, token, app_version=app_version, timeout=timeout, max_retries=max_retries
+        )
         self._api_prefix = api_prefix if api_prefix.endswith("/") else api_prefix + "/"
         self._org_id = org_id
         self._timeout = timeout
         self._sleep = sleep
         self._random = random
         self._max_retries = max_retries
+        self._redact = (token,)
+        # A plain-http prefix (the emulator) never does TLS; skipping the verifying
+        # context saves loading the CA bundle (~70 ms) on every provider launch.
+        verify = verify_tls and prefix.scheme == "https"
+        if transport is None and _config.is_loopback(prefix.host):
+            # httpx would send loopback requests to HTTP_PROXY; an explicit transport turns
+            # environment proxies off but, unlike trust_env=False, keeps SSL_CERT_FILE.
+            transport = httpx.HTTPTransport(verify=verify)
         self._http = httpx.Client(
             base_url=self._api_prefix,
             headers={
@@ -111,9 +121,7 @@ class HumanitecClient:
                 "Humanitec-User-Agent": user_agent(app_version),
                 "Accept": "application/json",
             },
-            # A plain-http prefix (the emulator) never does TLS; skipping the verifying
-            # context saves loading the CA bundle (~70 ms) on every provider launch.
-            verify=verify_tls and prefix.scheme == "https",
+            verify=verify,
             timeout=timeout,
             transport=transport,
             follow_redirects=False,
@@ -174,10 +182,11 @@ class HumanitecClient:
         self._request("DELETE", self._webhooks_path(app_id, webhook_id), expect=204)
 
     def _webhooks_path(self, app_id: str, webhook_id: str | None = None) -> str:
-        path = f"orgs/{_segment('org_id', self._org_id)}/apps/{_segment('app_id', app_id)}"
+        segment = _config.path_segment
+        path = f"orgs/{segment('org_id', self._org_id)}/apps/{segment('app_id', app_id)}"
         path += "/webhooks"
         if webhook_id is not None:
-            path += "/" + _segment("webhook_id", webhook_id)
+            path += "/" + segment("webhook_id", webhook_id)
         return path
 
     def _request(
@@ -189,46 +198,57 @@ class HumanitecClient:
             body_json = webhook_request_body(body)
             content = json.dumps(body_json, separators=(",", ":"), allow_nan=False).encode()
             headers["Content-Type"] = "application/json"
-        reply = self._send_with_retries(method, path, content, headers)
+        reply, attempts = self._send_with_retries(method, path, content, headers)
         if reply.status_code != expect:
-            raise ApiError.from_response(reply.status_code, reply.content_type, reply.content)
+            raise ApiError.from_response(
+                reply.status_code,
+                reply.content_type,
+                reply.content,
+                attempts=attempts,
+                redact=self._redact,
+            )
         return reply
 
     def _send_with_retries(
         self, method: str, path: str, content: bytes | None, headers: dict[str, str]
-    ) -> _Reply:
+    ) -> tuple[_Reply, int]:
+        """The final reply and how many attempts it took, or raise the last failure."""
         deadline = time.monotonic() + self._timeout
         attempt = 0
         while True:
             attempt += 1
             started = time.monotonic()
+            reply: _Reply | None = None
+            failure: TransportError | None = None
+            outcome: int | str
             try:
-                with _map_httpx_errors(method, path, self._timeout):
-                    reply = self._send_once(method, path, content, headers, deadline)
-            except TransportError as error:
-                outcome = type(error.__cause__ or error).__name__
-                _log_attempt(method, path, outcome, attempt, started)
-                if attempt > self._max_retries or not retry.should_retry_error(
-                    method, error.__cause__
-                ):
-                    raise
-                delay = retry.backoff_delay(attempt, self._random)
-                if delay > deadline - time.monotonic():
-                    raise
+                reply = self._send_once(method, path, content, headers, deadline)
+            except httpx.HTTPError as error:
+                # Built here, raised below: outside this block it gets no __context__.
+                failure = _failures.transport_error(method, path, error, self._timeout)
+                retryable = retry.should_retry_error(method, error)
+                outcome = type(error).__name__
+            except TransportError as error:  # an oversized body: final
+                failure, retryable, outcome = error, False, "TransportError"
             else:
-                _log_attempt(method, path, reply.status_code, attempt, started)
-                if attempt > self._max_retries or not retry.should_retry_response(
+                retryable = retry.should_retry_response(
                     method, reply.status_code, reply.retry_after
-                ):
-                    return reply
-                delay = self._reply_delay(reply, attempt)
-                if delay > deadline - time.monotonic():
-                    return reply
-            logger.debug("%s %s: retrying in %.2f s", method, path, delay)
-            self._sleep(delay)
+                )
+                outcome = reply.status_code
+            _log_attempt(method, path, outcome, attempt, started)
+            if retryable and attempt <= self._max_retries:
+                delay = self._retry_delay(reply, attempt)
+                if delay <= deadline - time.monotonic():
+                    logger.debug("%s %s: retrying in %.2f s", method, path, delay)
+                    self._sleep(delay)  # may raise to cancel: see the class docstring
+                    continue
+            if failure is not None:
+                raise failure
+            assert reply is not None
+            return reply, attempt
 
-    def _reply_delay(self, reply: _Reply, attempt: int) -> float:
-        if reply.retry_after is not None:
+    def _retry_delay(self, reply: _Reply | None, attempt: int) -> float:
+        if reply is not None and reply.retry_after is not None:
             seconds = retry.parse_retry_after(reply.retry_after)
             if seconds is not None:
                 return retry.retry_after_delay(seconds, self._random)
@@ -275,27 +295,6 @@ def user_agent(app_version: str) -> str:
     statistics on it, so we present ourselves as the official provider does.
     """
     return f"app terraform-provider-humanitec/{app_version}; sdk humanitec-go-autogen/latest"
-
-
-def _segment(name: str, value: str) -> str:
-    if not value:
-        raise ValueError(f"{name} must not be empty")
-    escaped = quote(value, safe="")
-    # "." and ".." would be removed as dot-segments by URL normalisation.
-    if escaped in (".", ".."):
-        escaped = escaped.replace(".", "%2E")
-    return escaped
-
-
-@contextlib.contextmanager
-def _map_httpx_errors(method: str, path: str, timeout: float) -> Iterator[None]:
-    try:
-        yield
-    except httpx.TimeoutException as error:
-        raise TransportError(f"{method} {path}: timed out (budget {timeout:g} s)") from error
-    except httpx.HTTPError as error:
-        reason = str(error) or type(error).__name__
-        raise TransportError(f"{method} {path}: {reason}") from error
 
 
 def _decode(adapter: pydantic.TypeAdapter[_T], reply: _Reply, method: str, path: str) -> _T:

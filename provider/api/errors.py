@@ -8,19 +8,31 @@ Callers never see httpx exceptions; every failure is one of these::
     │                        response that is not JSON or does not match the schema
     │                        (the Go provider's "Humanitec client error")
     └── ApiError             the API answered with a status the operation does not expect
-        │                    (the Go provider's "Humanitec API error")
+        │                    (the Go provider's "Humanitec API error"); ``attempts`` says
+        │                    how many times the client sent the request
         ├── BadRequest       400, 422
         ├── Unauthorized     401
         ├── Forbidden        403
         ├── NotFound         404
         └── Conflict         409
 
-``str(error)`` is always a single line fit for a Terraform diagnostic.
+``str(error)`` is always a single line fit for a Terraform diagnostic, and never holds the
+API token: the client cuts it out of echoed error bodies.
+
+Whether a failed create may have been applied: a POST is retried only when the server said
+it did not process it (429, ``Retry-After``), so a ``Conflict`` with ``attempts == 1`` is
+someone else's webhook, while one with ``attempts > 1`` may be our own earlier attempt. A POST
+answered 502/503/504 is never retried; it raises ``ApiError`` with that ``status_code``, and
+the webhook may or may not exist. A ``TransportError`` from a POST leaves the same doubt.
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Collection
+
 import pydantic
+from pydantic import JsonValue
 
 from provider.api.models import HumanitecErrorResponse, JsonObject
 
@@ -62,6 +74,8 @@ class ApiError(HumanitecError):
         message: the body's ``message``, else the raw body text (truncated, one line).
         body: the raw body text (truncated).
         details: the body's optional ``details`` object.
+        attempts: how many times the client sent the request (1 if it was not retried).
+            After a retry, a ``Conflict`` may answer our own earlier attempt.
     """
 
     def __init__(
@@ -72,12 +86,14 @@ class ApiError(HumanitecError):
         body: str,
         *,
         details: JsonObject | None = None,
+        attempts: int = 1,
     ) -> None:
         self.status_code = status_code
         self.code = code
         self.message = message
         self.body = body
         self.details = details
+        self.attempts = attempts
         super().__init__(status_code, code, message, body)
 
     def __str__(self) -> str:
@@ -86,24 +102,40 @@ class ApiError(HumanitecError):
         return f"HTTP {self.status_code}{code}: {message}"
 
     @classmethod
-    def from_response(cls, status_code: int, content_type: str, content: bytes) -> ApiError:
-        """Build the subclass matching ``status_code`` from a raw response."""
+    def from_response(
+        cls,
+        status_code: int,
+        content_type: str,
+        content: bytes,
+        *,
+        attempts: int = 1,
+        redact: Collection[str] = (),
+    ) -> ApiError:
+        """Build the subclass matching ``status_code`` from a raw response.
+
+        Every string in ``redact`` (the token) is replaced by ``[REDACTED]`` in the message,
+        body and details: a proxy or debug endpoint may echo the request headers back.
+        """
         error_class = _ERROR_CLASSES.get(status_code, ApiError)
-        raw = _truncate(content.decode("utf-8", errors="replace"))
+        secrets = _with_json_escapes(redact)
+        # Redact before truncating, so no prefix of a secret survives the cut.
+        raw = _truncate(_redact(content.decode("utf-8", errors="replace"), secrets))
         if "json" in content_type.lower():
             try:
                 decoded = HumanitecErrorResponse.model_validate_json(content)
             except pydantic.ValidationError:
                 pass
             else:
+                details = decoded.details
                 return error_class(
                     status_code,
-                    decoded.error,
-                    _one_line(decoded.message),
+                    _redact(decoded.error, secrets),
+                    _one_line(_redact(decoded.message, secrets)),
                     raw,
-                    details=decoded.details,
+                    details=None if details is None else _redact_object(details, secrets),
+                    attempts=attempts,
                 )
-        return error_class(status_code, None, _one_line(raw), raw)
+        return error_class(status_code, None, _one_line(raw), raw, attempts=attempts)
 
 
 class BadRequest(ApiError):  # noqa: N818 (named after the HTTP status)
@@ -134,6 +166,32 @@ _ERROR_CLASSES: dict[int, type[ApiError]] = {
     409: Conflict,
     422: BadRequest,
 }
+
+
+def _with_json_escapes(secrets: Collection[str]) -> list[str]:
+    # A JSON body holds a secret with its quotes and backslashes escaped.
+    variants = {v for s in secrets if s for v in (s, json.dumps(s)[1:-1])}
+    return sorted(variants, key=len, reverse=True)
+
+
+def _redact(text: str, secrets: Collection[str]) -> str:
+    for secret in secrets:
+        text = text.replace(secret, "[REDACTED]")
+    return text
+
+
+def _redact_json(value: JsonValue, secrets: Collection[str]) -> JsonValue:
+    if isinstance(value, str):
+        return _redact(value, secrets)
+    if isinstance(value, list):
+        return [_redact_json(item, secrets) for item in value]
+    if isinstance(value, dict):
+        return _redact_object(value, secrets)
+    return value
+
+
+def _redact_object(value: JsonObject, secrets: Collection[str]) -> JsonObject:
+    return {_redact(k, secrets): _redact_json(v, secrets) for k, v in value.items()}
 
 
 def _one_line(text: str) -> str:

@@ -9,6 +9,8 @@ this module reproduces them as pure functions so they can be tested without a ne
 - 502/503/504, timeouts and connection failures: retried only for idempotent methods, so a
   POST (create) or PATCH is never sent twice after the server may have acted on it;
 - DNS failures: retried for every method, the request never left the machine;
+- a request httpx refused to send (``LocalProtocolError``, e.g. a newline in a header):
+  never retried, it would be refused again;
 - wait: ``Retry-After`` (seconds or HTTP-date) ± up to 1/3 jitter, capped at
   ``MAX_RETRY_AFTER``; else full-jitter backoff, uniform in ``[0, min(10 s, 250 ms·2^(n-1)))``.
 
@@ -59,7 +61,7 @@ def should_retry_response(method: str, status_code: int, retry_after: str | None
 
 def should_retry_error(method: str, error: BaseException | None) -> bool:
     """Whether a request that failed with this httpx exception is worth retrying."""
-    if not isinstance(error, httpx.TransportError):
+    if not isinstance(error, httpx.TransportError) or isinstance(error, httpx.LocalProtocolError):
         return False
     if isinstance(error, httpx.ConnectError) and _is_dns_failure(error):
         return True

@@ -472,8 +472,11 @@ def encode_json(value: object, t: CtyType) -> bytes:
     return encode(value, t)
 
 
-def decode_json(data: bytes | str, t: CtyType) -> Value:
-    """Decode Terraform's JSON value form; a missing object attribute is null. Blank is null."""
+def decode_json(data: bytes | str, t: CtyType, *, ignore_unknown_attributes: bool = False) -> Value:
+    """Decode Terraform's JSON value form; a missing object attribute is null. Blank is null.
+
+    With ``ignore_unknown_attributes``, top-level attributes ``t`` lacks are dropped.
+    """
     from .cty_json import decode_json as decode
 
-    return decode(data, t)
+    return decode(data, t, ignore_unknown_attributes=ignore_unknown_attributes)

@@ -12,7 +12,7 @@ import json
 from decimal import Decimal
 from json.encoder import encode_basestring as _quote  # json.dumps(s, ensure_ascii=False)
 
-from .cty import _MAX_DIGITS, CtyError, CtyType, Value, _normalize_decimal, _RawJSON
+from .cty import _MAX_DIGITS, CtyError, CtyType, Object, Value, _normalize_decimal, _RawJSON
 from .cty_codec import _dec, _enc, _guard
 
 __all__ = ["decode_json", "encode_json"]
@@ -49,10 +49,12 @@ def encode_json(value: object, t: CtyType) -> bytes:
         raise CtyError(f"cannot encode as JSON: {e}") from None
 
 
-def decode_json(data: bytes | str, t: CtyType) -> Value:
+def decode_json(data: bytes | str, t: CtyType, *, ignore_unknown_attributes: bool = False) -> Value:
     """Decode Terraform's JSON value form as ``t``; missing object attributes become null.
 
     Blank data is null. Numbers follow the same int/float/Decimal rule as msgpack.
+    ``ignore_unknown_attributes`` drops top-level attributes ``t`` does not declare, as
+    Terraform's own state upgrade does for attributes a schema no longer has.
     """
     if not data.strip():
         return None
@@ -64,4 +66,6 @@ def decode_json(data: bytes | str, t: CtyType) -> Value:
         raise
     except (ValueError, RecursionError) as e:
         raise CtyError(f"malformed JSON: {e}") from None
+    if ignore_unknown_attributes and isinstance(t, Object) and isinstance(wire, dict):
+        wire = {k: v for k, v in wire.items() if k in t.attributes}
     return _guard(_dec, wire, t, True)

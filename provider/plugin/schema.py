@@ -18,7 +18,7 @@ specific to it::
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Protocol, TypedDict, Unpack
 
@@ -123,19 +123,6 @@ class Schema:
 
     def object_type(self) -> cty.Object:
         return cty.Object({name: a.cty_type for name, a in self.attributes.items()})
-
-    def walk(self) -> Iterator[tuple[AttributePath, Attribute]]:
-        """Every attribute with its path, nested ones included (no element steps)."""
-        yield from _walk(self.attributes, ())
-
-
-def _walk(
-    attributes: Mapping[str, Attribute], prefix: AttributePath
-) -> Iterator[tuple[AttributePath, Attribute]]:
-    for name, attribute in attributes.items():
-        yield (*prefix, name), attribute
-        if attribute.nested is not None:
-            yield from _walk(attribute.nested.attributes, (*prefix, name))
 
 
 class Behaviour(TypedDict, total=False):

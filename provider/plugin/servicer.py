@@ -223,7 +223,8 @@ class ProviderServicer:
                 "never wrote. Remove the resource from state and import it again.",
             )
             return pb.UpgradeResourceState.Response()
-        state = cty.decode_json(req.raw_state.json, t)
+        # Like terraform-plugin-go: attributes the schema no longer has are dropped.
+        state = cty.decode_json(req.raw_state.json, t, ignore_unknown_attributes=True)
         return pb.UpgradeResourceState.Response(upgraded_state=to_proto_dynamic_value(state, t))
 
     def _read(self, req: pb.ReadResource.Request, diags: Diagnostics) -> pb.ReadResource.Response:

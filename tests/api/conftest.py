@@ -26,6 +26,8 @@ def _no_proxy_env(monkeypatch: pytest.MonkeyPatch) -> None:
         "http_proxy",
         "https_proxy",
         "all_proxy",
+        "NO_PROXY",
+        "no_proxy",
     ):
         monkeypatch.delenv(name, raising=False)
 

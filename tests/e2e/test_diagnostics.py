@@ -49,9 +49,18 @@ def test_wrong_token_is_reported_with_the_api_message(workspace: Workspace, app_
     assert "Could not validate token" in result.text
 
 
+def test_token_with_a_trailing_newline_is_refused_without_showing_it(
+    workspace: Workspace, app_id: str
+) -> None:
+    workspace.env["HUMANITEC_TOKEN"] = TOKEN + "\n"
+    workspace.write(config(webhook(webhook_id="w", app_id=app_id)))
+    result = workspace.fail("plan", "-no-color", "-input=false")
+    assert "Invalid API Token" in result.text
+    assert TOKEN not in result.output
+
+
 def test_missing_token_names_what_to_set(workspace: Workspace, app_id: str) -> None:
     del workspace.env["HUMANITEC_TOKEN"]
-    workspace.env["HOME"] = str(workspace.path)  # no ~/.humctl to fall back on
     workspace.write(config(webhook(webhook_id="w", app_id=app_id)))
     result = workspace.fail("plan", "-no-color", "-input=false")
     assert "Missing API Token Configuration" in result.text

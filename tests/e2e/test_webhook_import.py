@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -23,8 +24,16 @@ def full_webhook(app_id: str) -> str:
     )
 
 
-def created_state(workspace: Workspace, app_id: str) -> dict[str, Any]:
-    workspace.write(config(full_webhook(app_id)))
+def minimal_webhook(app_id: str) -> str:
+    return webhook(webhook_id="imported", app_id=app_id)
+
+
+SHAPES = pytest.mark.parametrize("shape", [minimal_webhook, full_webhook], ids=["minimal", "full"])
+Shape = Callable[[str], str]
+
+
+def created_state(workspace: Workspace, app_id: str, shape: Shape) -> dict[str, Any]:
+    workspace.write(config(shape(app_id)))
     workspace.apply()
     return workspace.state()[ADDRESS]
 
@@ -36,24 +45,26 @@ def same_state(a: dict[str, Any], b: dict[str, Any]) -> bool:
     return canonical(a) == canonical(b)
 
 
+@SHAPES
 def test_terraform_import_matches_the_created_state(
-    workspace: Workspace, second_workspace: Workspace, app_id: str
+    workspace: Workspace, second_workspace: Workspace, app_id: str, shape: Shape
 ) -> None:
-    created = created_state(workspace, app_id)
+    created = created_state(workspace, app_id, shape)
 
-    second_workspace.write(config(full_webhook(app_id)))
+    second_workspace.write(config(shape(app_id)))
     second_workspace.run("import", "-no-color", "-input=false", ADDRESS, f"{app_id}/imported")
     assert same_state(second_workspace.state()[ADDRESS], created)
     assert second_workspace.plan_exit_code() == 0
 
 
+@SHAPES
 def test_import_block_matches_the_created_state(
-    workspace: Workspace, second_workspace: Workspace, app_id: str
+    workspace: Workspace, second_workspace: Workspace, app_id: str, shape: Shape
 ) -> None:
-    created = created_state(workspace, app_id)
+    created = created_state(workspace, app_id, shape)
 
     block = f'import {{\n  to = {ADDRESS}\n  id = "{app_id}/imported"\n}}\n'
-    second_workspace.write(config(full_webhook(app_id), block))
+    second_workspace.write(config(shape(app_id), block))
     assert second_workspace.planned_actions() == {ADDRESS: ["no-op"]}
     second_workspace.apply()
     assert same_state(second_workspace.state()[ADDRESS], created)

@@ -212,6 +212,16 @@ def test_destroy_leaves_nothing_in_the_api(
     assert workspace.state() == {}
 
 
+def test_destroy_of_a_webhook_already_deleted_in_the_api_succeeds(
+    workspace: Workspace, api: httpx.Client, app_id: str
+) -> None:
+    workspace.write(config(webhook(webhook_id="twice", app_id=app_id)))
+    workspace.apply()
+    assert api.delete(f"/apps/{app_id}/webhooks/twice").status_code == 204
+    workspace.run("destroy", "-auto-approve", "-refresh=false", "-input=false", "-no-color")
+    assert workspace.state() == {}
+
+
 def test_placeholders_reach_the_api_unescaped(
     workspace: Workspace, api: httpx.Client, app_id: str
 ) -> None:

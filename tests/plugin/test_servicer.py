@@ -265,6 +265,22 @@ def test_upgrade_reads_stored_json_state(provider: ThingsProvider) -> None:
     assert decoded(response.upgraded_state) == state(name="a", enabled=True, serial="s")
 
 
+def test_upgrade_drops_attributes_the_schema_no_longer_has(provider: ThingsProvider) -> None:
+    request = pb.UpgradeResourceState.Request(
+        type_name="test_thing",
+        version=0,
+        raw_state=pb.RawState(json=b'{"name":"a","retired":1,"enabled":true}'),
+    )
+    response = call(
+        ProviderServicer(provider),
+        "UpgradeResourceState",
+        request,
+        pb.UpgradeResourceState.Response,
+    )
+    assert summaries(response) == []
+    assert decoded(response.upgraded_state) == state(name="a", enabled=True)
+
+
 def test_state_from_a_newer_schema_is_refused(provider: ThingsProvider) -> None:
     request = pb.UpgradeResourceState.Request(
         type_name="test_thing", version=3, raw_state=pb.RawState(json=b"{}")

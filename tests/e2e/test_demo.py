@@ -1,0 +1,27 @@
+"""`make demo` keeps working: it is the first thing a new user runs."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from .harness import ROOT
+
+
+def test_demo_applies_every_event_webhook_and_cleans_up(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TF_", "HUMANITEC_"))}
+    env.update(HOME=str(tmp_path), NO_PROXY="127.0.0.1,localhost", no_proxy="127.0.0.1,localhost")
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "demo.py")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Apply complete! Resources: 4 added" in done.stdout
+    assert '"application": "${app_id}"' in done.stdout  # placeholders reach the API unescaped
+    assert "After destroy the API holds 0 webhooks" in done.stdout

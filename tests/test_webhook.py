@@ -1,0 +1,233 @@
+"""WebhookResource against real HTTP: the emulator, and a scripted server for failures."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from provider.api import HumanitecClient
+from provider.emulator import BackgroundServer, EmulatorServer
+from provider.plugin import cty
+from provider.plugin.diagnostics import DiagnosticError, Diagnostics, Severity
+from provider.plugin.resource import State
+from provider.webhook import WebhookResource, go_quote
+from tests.api.scripted import Reply, ScriptedApp
+
+TOKEN = "webhook-test-token"
+ORG = "org"
+APP = "app"
+
+
+@dataclass
+class Source:
+    """What the resource needs from its provider: a client and the org id."""
+
+    client: HumanitecClient
+    org_id: str = ORG
+
+
+@pytest.fixture(scope="module")
+def emulator() -> Iterator[EmulatorServer]:
+    with EmulatorServer(token=TOKEN, apps=[(ORG, APP)]) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def scripted_server() -> Iterator[tuple[str, ScriptedApp]]:
+    app = ScriptedApp()
+    with BackgroundServer(app) as server:
+        yield server.url, app
+
+
+def client_for(url: str) -> HumanitecClient:
+    return HumanitecClient(url, ORG, TOKEN, sleep=lambda _: None)
+
+
+@pytest.fixture
+def resource(emulator: EmulatorServer) -> Iterator[WebhookResource]:
+    with client_for(emulator.url) as client:
+        yield WebhookResource(Source(client))
+
+
+@pytest.fixture
+def scripted(
+    scripted_server: tuple[str, ScriptedApp],
+) -> Iterator[tuple[WebhookResource, ScriptedApp]]:
+    url, app = scripted_server
+    app.script()
+    with client_for(url) as client:
+        yield WebhookResource(Source(client)), app
+
+
+def planned(webhook_id: str, **values: cty.Value) -> State:
+    return {
+        "id": webhook_id,
+        "app_id": APP,
+        "url": "https://example.com/hook",
+        "disabled": False,
+        "headers": {},
+        "payload": None,
+        "triggers": [{"scope": "environment", "type": "created"}],
+        **values,
+    }
+
+
+def as_response(state: State) -> dict[str, Any]:
+    """The API's JSON for a webhook holding ``state``."""
+    body = {k: v for k, v in state.items() if k != "app_id"}
+    return {**body, "created_at": "2026-01-01T00:00:00.000Z", "created_by": "someone"}
+
+
+def summaries(diags: Diagnostics) -> list[tuple[Severity, str]]:
+    return [(d.severity, d.summary) for d in diags]
+
+
+def test_create_then_read_round_trips(resource: WebhookResource) -> None:
+    want = planned("round-trip", payload={"app": "${app_id}"}, headers={"X-A": "1"})
+    diags = Diagnostics()
+    assert resource.create(want, diags) == want
+    assert resource.read(want, diags) == want
+    assert list(diags) == []
+
+
+def test_create_of_a_taken_id_says_how_to_import(resource: WebhookResource) -> None:
+    resource.create(planned("taken"), Diagnostics())
+    diags = Diagnostics()
+    assert resource.create(planned("taken"), diags) is None
+    [diagnostic] = diags
+    assert diagnostic.summary == "Webhook Already Exists"
+    assert f'id = "{APP}/taken"' in diagnostic.detail
+
+
+@pytest.mark.parametrize("status", [502, 503, 504], ids=str)
+def test_create_behind_a_failing_gateway_adopts_the_webhook_it_made(
+    scripted: tuple[WebhookResource, ScriptedApp], status: int
+) -> None:
+    resource, app = scripted
+    want = planned("gw")
+    app.script(
+        Reply(status, {"error": "GW", "message": "bad gateway"}), Reply(200, as_response(want))
+    )
+    diags = Diagnostics()
+    assert resource.create(want, diags) == want
+    assert list(diags) == []
+    assert [r.method for r in app.received] == ["POST", "GET"]
+
+
+def test_create_behind_a_failing_gateway_reports_when_nothing_was_made(
+    scripted: tuple[WebhookResource, ScriptedApp],
+) -> None:
+    resource, app = scripted
+    app.script(
+        Reply(502, {"error": "GW", "message": "bad gateway"}),
+        Reply(404, {"error": "x", "message": "nope"}),
+    )
+    diags = Diagnostics()
+    assert resource.create(planned("gw2"), diags) is None
+    assert summaries(diags) == [(Severity.ERROR, "Humanitec API Error")]
+
+
+def test_create_does_not_adopt_a_different_webhook(
+    scripted: tuple[WebhookResource, ScriptedApp],
+) -> None:
+    resource, app = scripted
+    other = planned("gw3", url="https://someone-else.example.com")
+    app.script(
+        Reply(503, {"error": "GW", "message": "unavailable"}), Reply(200, as_response(other))
+    )
+    diags = Diagnostics()
+    assert resource.create(planned("gw3"), diags) is None
+    assert summaries(diags) == [(Severity.ERROR, "Webhook Already Exists")]
+
+
+def test_conflict_after_a_retried_create_is_our_own_webhook(
+    scripted: tuple[WebhookResource, ScriptedApp],
+) -> None:
+    resource, app = scripted
+    want = planned("retried")
+    app.script(
+        Reply(429, {"error": "RATE", "message": "slow down"}, headers={"Retry-After": "0"}),
+        Reply(409, {"error": "API-409", "message": "exists"}),
+        Reply(200, as_response(want)),
+    )
+    diags = Diagnostics()
+    assert resource.create(want, diags) == want
+    assert list(diags) == []
+
+
+def test_read_of_a_deleted_webhook_warns_and_forgets_it(resource: WebhookResource) -> None:
+    diags = Diagnostics()
+    assert resource.read(planned("never-made"), diags) is None
+    assert summaries(diags) == [(Severity.WARNING, "Webhook Not Found")]
+
+
+def test_read_in_a_missing_application_is_an_error_not_a_deletion(
+    resource: WebhookResource,
+) -> None:
+    diags = Diagnostics()
+    assert resource.read(planned("w", app_id="no-such-app"), diags) is None
+    [diagnostic] = diags
+    assert (diagnostic.severity, diagnostic.summary, diagnostic.path) == (
+        Severity.ERROR,
+        "Application Not Found",
+        ("app_id",),
+    )
+
+
+def test_update_with_null_fields_in_the_answer_reads_the_webhook_back(
+    scripted: tuple[WebhookResource, ScriptedApp],
+) -> None:
+    resource, app = scripted
+    want = planned("patched", url="https://example.com/v2")
+    answer = {k: as_response(want)[k] for k in ("disabled", "headers", "payload")}
+    app.script(Reply(200, {**answer, "url": None, "triggers": None}), Reply(200, as_response(want)))
+    diags = Diagnostics()
+    assert resource.update(planned("patched"), want, diags) == want
+    assert [r.method for r in app.received] == ["PATCH", "GET"]
+
+
+def test_update_of_a_deleted_webhook_is_an_error(resource: WebhookResource) -> None:
+    diags = Diagnostics()
+    assert resource.update(planned("gone"), planned("gone", disabled=True), diags) is None
+    assert summaries(diags) == [(Severity.ERROR, "Webhook Not Found")]
+
+
+def test_delete_of_a_webhook_already_gone_succeeds(resource: WebhookResource) -> None:
+    diags = Diagnostics()
+    resource.delete(planned("already-gone"), diags)
+    assert list(diags) == []
+
+
+def test_transport_failures_are_client_errors(emulator: EmulatorServer) -> None:
+    with client_for("http://127.0.0.1:9") as client:  # nothing listens on the discard port
+        diags = Diagnostics()
+        WebhookResource(Source(client)).delete(planned("x"), diags)
+    assert summaries(diags) == [(Severity.ERROR, "Humanitec Client Error")]
+
+
+@pytest.mark.parametrize(
+    "import_id", ["x", "a/", "/b", "a/b/c", "é\n"], ids=["one", "no-id", "no-app", "three", "odd"]
+)
+def test_malformed_import_ids_get_the_official_message(import_id: str) -> None:
+    with client_for("http://127.0.0.1:9") as client, pytest.raises(DiagnosticError) as raised:
+        WebhookResource(Source(client)).import_state(import_id, Diagnostics())
+    assert raised.value.diagnostic.detail == (
+        f"Expected import identifier with format: app_id/webhook_id. Got: {go_quote(import_id)}"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "quoted"),
+    [
+        ("a/b", '"a/b"'),
+        ('q"b\\s', '"q\\"b\\\\s"'),
+        ("é\n\x00", '"é\\n\\x00"'),
+        ("\u200b", '"\\u200b"'),
+    ],
+    ids=["plain", "quote-backslash", "unicode-controls", "invisible"],
+)
+def test_go_quote_matches_go(text: str, quoted: str) -> None:
+    assert go_quote(text) == quoted
