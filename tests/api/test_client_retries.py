@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from email.utils import formatdate
 from typing import Any, Protocol
 
 import pytest
 
-from provider.api import ApiError, TransportError, WebhookRequest
+from provider.api import ApiError, Conflict, TransportError, WebhookRequest
 from tests.api.conftest import APP, ClientFactory
 from tests.api.scripted import Reply, ScriptedApp
 
@@ -77,16 +78,33 @@ def test_gateway_errors_are_retried_for_idempotent_methods(
     assert 0 <= sleeps[0] < 0.25
 
 
+@pytest.mark.parametrize("status", [502, 503, 504])
 @pytest.mark.parametrize("method", ["POST", "PATCH"])
 def test_gateway_errors_are_not_retried_for_post_and_patch(
-    method: str, scripted: ScriptedApp, client_call: Call, sleeps: list[float]
+    method: str, status: int, scripted: ScriptedApp, client_call: Call, sleeps: list[float]
 ) -> None:
-    scripted.script(Reply(503, body=b"unavailable", content_type="text/plain"), SUCCESS[method])
+    # The caller learns the status and that it was the only attempt, and can go and look
+    # whether the webhook exists.
+    scripted.script(Reply(status, body=b"unavailable", content_type="text/plain"), SUCCESS[method])
     with pytest.raises(ApiError) as caught:
         client_call(method)
-    assert caught.value.status_code == 503
+    assert type(caught.value) is ApiError
+    assert (caught.value.status_code, caught.value.attempts) == (status, 1)
     assert len(scripted.received) == 1
     assert sleeps == []
+
+
+def test_a_conflict_after_a_retry_says_how_many_attempts_were_made(
+    scripted: ScriptedApp, client_call: Call, sleeps: list[float]
+) -> None:
+    scripted.script(
+        Reply(429, {"error": "API-429", "message": "later"}, headers={"Retry-After": "1"}),
+        Reply(409, {"error": "API-409", "message": "exists"}),
+    )
+    with pytest.raises(Conflict) as caught:
+        client_call("POST")
+    assert caught.value.attempts == 2  # the conflict may be our own first attempt
+    assert len(scripted.received) == 2
 
 
 def test_retry_after_on_any_error_status_is_retried_even_for_post(
@@ -114,6 +132,7 @@ def test_max_retries_is_respected(
     with pytest.raises(ApiError) as caught:
         client_call("GET", max_retries=max_retries)
     assert caught.value.status_code == 503
+    assert caught.value.attempts == max_retries + 1
     assert len(scripted.received) == max_retries + 1
     assert len(sleeps) == max_retries
 
@@ -175,7 +194,7 @@ def test_a_wait_beyond_the_time_budget_gives_up_with_the_last_response(
     )
     with pytest.raises(ApiError) as caught:
         client_call("GET", timeout=5.0)
-    assert caught.value.status_code == 429
+    assert (caught.value.status_code, caught.value.attempts) == (429, 1)
     assert sleeps == []
 
 
@@ -188,3 +207,50 @@ def test_a_slow_response_times_out_within_the_budget(
         client_call("GET", timeout=0.2)
     assert time.monotonic() - started < 0.45
     assert sleeps == []  # the budget is spent: no retry
+
+
+class CancelledError(Exception):
+    """Not a HumanitecError: it must come out unchanged too."""
+
+
+@pytest.mark.parametrize(
+    "error", [TransportError("cancelled by Terraform"), CancelledError("stop")], ids=type
+)
+def test_a_raising_sleep_ends_the_call_with_its_error(
+    error: Exception, scripted: ScriptedApp, client_call: Call
+) -> None:
+    waits: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        raise error
+
+    scripted.script(*[Reply(503, body=b"", content_type="text/plain")] * 4)
+    with pytest.raises(type(error)) as caught:
+        client_call("GET", sleep=sleep)
+    assert caught.value is error
+    assert len(waits) == 1
+    assert len(scripted.received) == 1  # no attempt after the cancelled wait
+
+
+def test_stopping_during_a_long_retry_after_wait_ends_get_webhook_promptly(
+    scripted: ScriptedApp, client_call: Call
+) -> None:
+    # What the provider passes: a wait that StopProvider interrupts.
+    stop = threading.Event()
+
+    def sleep(seconds: float) -> None:
+        if stop.wait(seconds):
+            raise TransportError("cancelled by Terraform")
+
+    scripted.script(Reply(429, {}, headers={"Retry-After": "30"}), SUCCESS["GET"])
+    timer = threading.Timer(0.1, stop.set)
+    timer.start()
+    started = time.monotonic()
+    try:
+        with pytest.raises(TransportError, match=r"^cancelled by Terraform$"):
+            client_call("GET", sleep=sleep, timeout=120.0)
+    finally:
+        timer.cancel()
+    assert time.monotonic() - started < 5
+    assert len(scripted.received) == 1

@@ -72,3 +72,25 @@ def test_long_bodies_are_truncated() -> None:
 def test_transport_error_is_not_an_api_error() -> None:
     assert not issubclass(TransportError, ApiError)
     assert issubclass(TransportError, HumanitecError)
+
+
+def test_attempts_defaults_to_one_and_is_kept() -> None:
+    assert ApiError(500, None, "m", "b").attempts == 1
+    assert Conflict(409, "API-409", "m", "b", attempts=3).attempts == 3
+    error = ApiError.from_response(409, "application/json", b'{"error": "E", "message": "m"}')
+    assert error.attempts == 1
+    assert ApiError.from_response(500, "text/plain", b"", attempts=4).attempts == 4
+
+
+@pytest.mark.parametrize(
+    ("secret", "content"),
+    [
+        ("tok", b'{"error": "E-tok", "message": "bad tok", "details": {"tok": ["tok", 1]}}'),
+        ('t"k', b'{"error": "E", "message": "bad t\\"k", "details": {"echo": "t\\"k"}}'),
+    ],
+    ids=["plain", "json-escaped"],
+)
+def test_redacted_strings_are_cut_from_every_field(secret: str, content: bytes) -> None:
+    error = ApiError.from_response(400, "application/json", content, redact=[secret])
+    assert secret not in f"{error.code} {error.message} {error.body} {error.details} {error}"
+    assert "[REDACTED]" in error.message

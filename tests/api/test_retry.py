@@ -57,6 +57,7 @@ def _dns_failure() -> httpx.ConnectError:
         ("DELETE", httpx.ReadTimeout("slow"), True),
         ("POST", httpx.ReadTimeout("slow"), False),
         ("PATCH", httpx.RemoteProtocolError("eof"), False),
+        ("GET", httpx.LocalProtocolError("illegal header value"), False),
         ("GET", ValueError("not a transport error"), False),
         ("GET", None, False),
     ],
