@@ -45,15 +45,8 @@ def resolve_settings(
     home: Path | None = None,
 ) -> Settings | None:
     """Combine file, environment and provider block; None (with errors) if incomplete."""
-    for name in (
-        "api_prefix",
-        "host",
-        "org_id",
-        "token",
-        "disable_ssl_certificate_verification",
-        "config",
-    ):
-        if isinstance(block.get(name), cty.Unknown):
+    for name, value in block.items():
+        if isinstance(value, cty.Unknown):
             diags.error(
                 "Unknown Provider Configuration",
                 f"The provider's {name} depends on a value that is only known after apply. "

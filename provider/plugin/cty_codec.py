@@ -7,7 +7,8 @@ decoded; :mod:`.cty` re-exports :func:`encode_msgpack` and :func:`decode_msgpack
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from typing import Final, TypeVar, cast
 
 import msgpack
@@ -105,22 +106,7 @@ def _enc(v: object, t: CtyType, js: bool) -> object:
     seq_types = (list, tuple, set, frozenset) if isinstance(t, Set) else (list, tuple)
     if not isinstance(v, seq_types):
         raise _mismatch(t, v)
-    if isinstance(t, Tuple):
-        if len(v) != len(t.elements):
-            raise CtyError(f"expected {t}, got {len(v)}")
-        types: Iterable[CtyType] = t.elements
-    elif isinstance(t, _Collection):
-        types = [t.element] * len(v)
-    else:
-        raise CtyError(f"not a cty type: {t!r}")
-    items: list[object] = []
-    try:
-        for item, et in zip(v, types, strict=True):
-            items.append(_enc(item, et, js))
-    except CtyError as e:
-        e._within(len(items))  # the failing element's index
-        raise
-    return items
+    return _elements(v, t, lambda item, et: _enc(item, et, js))
 
 
 def _enc_dynamic(v: object, js: bool) -> object:
@@ -148,6 +134,7 @@ def encode_msgpack(value: object, t: CtyType) -> bytes:
 
 
 _R = TypeVar("_R")
+_E = TypeVar("_E")
 
 
 def _guard(fn: Callable[[object, CtyType, bool], _R], wire: object, t: CtyType, js: bool) -> _R:
@@ -213,6 +200,13 @@ def _dec(v: object, t: CtyType, js: bool) -> Value:
         return out
     if type(v) is not list:
         return _dec_other(v, t)
+    return _elements(v, t, lambda item, et: _dec(item, et, js))
+
+
+def _elements(
+    v: Sequence[object] | AbstractSet[object], t: CtyType, convert: Callable[[object, CtyType], _E]
+) -> list[_E]:
+    """Convert the elements of a list, set or tuple value, naming the index that fails."""
     if isinstance(t, Tuple):
         if len(v) != len(t.elements):
             raise CtyError(f"expected {t}, got {len(v)}")
@@ -221,10 +215,10 @@ def _dec(v: object, t: CtyType, js: bool) -> Value:
         types = [t.element] * len(v)
     else:
         raise CtyError(f"not a cty type: {t!r}")
-    items: list[Value] = []
+    items: list[_E] = []
     try:
         for item, et in zip(v, types, strict=True):
-            items.append(_dec(item, et, js))
+            items.append(convert(item, et))
     except CtyError as e:
         e._within(len(items))  # the failing element's index
         raise

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import datetime as dt
 import json
 import os
 import signal
@@ -22,60 +21,15 @@ from pathlib import Path
 import grpc
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from provider.plugin._proto import grpc_controller_pb2, tfplugin6_pb2
 from provider.plugin.serve import MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE, handshake_line
+from tests.goplugin import Identity, make_identity
 
 PROVIDER = str(Path(sys.executable).parent / "terraform-provider-humanitec")
 TIMEOUT = 20
-
-
-@dataclass(frozen=True)
-class ClientCert:
-    cert_pem: bytes
-    key_pem: bytes
-
-
-def make_client_cert(curve: ec.EllipticCurve) -> ClientCert:
-    """A certificate shaped like go-plugin's AutoMTLS client certificate."""
-    key = ec.generate_private_key(curve)
-    name = x509.Name(
-        [
-            x509.NameAttribute(NameOID.COMMON_NAME, "localhost"),
-            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "HashiCorp"),
-        ]
-    )
-    now = dt.datetime.now(dt.UTC)
-    hash_algorithm = hashes.SHA512() if isinstance(curve, ec.SECP521R1) else hashes.SHA256()
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(seconds=30))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(
-            x509.ExtendedKeyUsage(
-                [ExtendedKeyUsageOID.CLIENT_AUTH, ExtendedKeyUsageOID.SERVER_AUTH]
-            ),
-            critical=False,
-        )
-        .sign(key, hash_algorithm)
-    )
-    return ClientCert(
-        cert.public_bytes(serialization.Encoding.PEM),
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        ),
-    )
 
 
 @dataclass
@@ -110,12 +64,12 @@ def launch(env: dict[str, str]) -> Launched:
 
 
 @pytest.fixture
-def p256_client() -> ClientCert:
-    return make_client_cert(ec.SECP256R1())
+def p256_client() -> Identity:
+    return make_identity(ec.SECP256R1())
 
 
 @pytest.fixture
-def launched(p256_client: ClientCert) -> Iterator[Launched]:
+def launched(p256_client: Identity) -> Iterator[Launched]:
     env = plugin_env(
         **{
             MAGIC_COOKIE_KEY: MAGIC_COOKIE_VALUE,
@@ -130,7 +84,7 @@ def launched(p256_client: ClientCert) -> Iterator[Launched]:
     started.process.communicate(timeout=TIMEOUT)
 
 
-def secure_channel(launched: Launched, client: ClientCert | None) -> grpc.Channel:
+def secure_channel(launched: Launched, client: Identity | None) -> grpc.Channel:
     server_pem = serialization.Encoding.PEM
     cert = x509.load_der_x509_certificate(launched.server_cert_der).public_bytes(server_pem)
     credentials = grpc.ssl_channel_credentials(
@@ -178,7 +132,7 @@ def test_handshake_line_has_protocol_6_and_an_unpadded_certificate(launched: Lau
 
 
 def test_terraforms_client_certificate_gets_the_schema(
-    launched: Launched, p256_client: ClientCert
+    launched: Launched, p256_client: Identity
 ) -> None:
     with secure_channel(launched, p256_client) as channel:
         schema = get_schema(channel)
@@ -200,13 +154,13 @@ def test_terraforms_client_certificate_gets_the_schema(
 def test_clients_without_terraforms_certificate_are_refused(
     launched: Launched, client: str
 ) -> None:
-    stranger = make_client_cert(ec.SECP256R1()) if client == "other" else None
+    stranger = make_identity(ec.SECP256R1()) if client == "other" else None
     with secure_channel(launched, stranger) as channel, pytest.raises(grpc.RpcError) as error:
         get_schema(channel)
     assert error.value.code() == grpc.StatusCode.UNAVAILABLE
 
 
-def test_unserved_rpcs_answer_unimplemented(launched: Launched, p256_client: ClientCert) -> None:
+def test_unserved_rpcs_answer_unimplemented(launched: Launched, p256_client: Identity) -> None:
     with secure_channel(launched, p256_client) as channel:
         call = channel.unary_unary(
             "/tfplugin6.Provider/GetResourceIdentitySchemas",
@@ -219,7 +173,7 @@ def test_unserved_rpcs_answer_unimplemented(launched: Launched, p256_client: Cli
 
 
 def test_garbage_request_bytes_become_a_diagnostic(
-    launched: Launched, p256_client: ClientCert
+    launched: Launched, p256_client: Identity
 ) -> None:
     with secure_channel(launched, p256_client) as channel:
         call = channel.unary_unary(
@@ -232,7 +186,7 @@ def test_garbage_request_bytes_become_a_diagnostic(
 
 
 def test_shutdown_ends_the_process_and_removes_its_directory(
-    launched: Launched, p256_client: ClientCert
+    launched: Launched, p256_client: Identity
 ) -> None:
     pid = launched.process.pid
     private_dirs = list(
@@ -246,7 +200,7 @@ def test_shutdown_ends_the_process_and_removes_its_directory(
     assert not private_dirs[0].exists()
 
 
-def test_sigint_is_ignored(launched: Launched, p256_client: ClientCert) -> None:
+def test_sigint_is_ignored(launched: Launched, p256_client: Identity) -> None:
     launched.process.send_signal(signal.SIGINT)
     time.sleep(0.3)
     assert launched.process.poll() is None
@@ -254,7 +208,7 @@ def test_sigint_is_ignored(launched: Launched, p256_client: ClientCert) -> None:
         assert "humanitec_webhook" in get_schema(channel).resource_schemas
 
 
-def test_exits_when_terraform_dies(p256_client: ClientCert, tmp_path: Path) -> None:
+def test_exits_when_terraform_dies(p256_client: Identity, tmp_path: Path) -> None:
     parent = tmp_path / "parent.py"
     parent.write_text(
         "import os, subprocess, sys\n"
@@ -295,7 +249,7 @@ def test_without_the_magic_cookie_it_explains_itself() -> None:
     assert "Terraform starts it" in done.stderr
 
 
-def test_refuses_terraform_without_protocol_6(p256_client: ClientCert) -> None:
+def test_refuses_terraform_without_protocol_6(p256_client: Identity) -> None:
     env = plugin_env(**{MAGIC_COOKIE_KEY: MAGIC_COOKIE_VALUE, "PLUGIN_PROTOCOL_VERSIONS": "4,5"})
     done = subprocess.run([PROVIDER], env=env, capture_output=True, text=True, timeout=TIMEOUT)
     assert done.returncode == 1

@@ -12,78 +12,24 @@ import tempfile
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import grpc
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from provider.plugin._certificate import ServerCertificate, make_server_certificate
 from provider.plugin._tls import MutualTLSProxy
+from tests.goplugin import Identity, make_identity
 
 TIMEOUT = 5.0
 Address = tuple[str, int]
 
 
-@dataclass(frozen=True)
-class Identity:
-    cert_pem: bytes
-    key_pem: bytes
-
-
-def make_identity(curve: ec.EllipticCurve, digest: hashes.SHA256 | hashes.SHA512) -> Identity:
-    """A certificate shaped like go-plugin's generateCert() (mtls.go), on the given curve."""
-    key = ec.generate_private_key(curve)
-    name = x509.Name(
-        [
-            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "HashiCorp"),
-            x509.NameAttribute(NameOID.COMMON_NAME, "localhost"),
-        ]
-    )
-    now = datetime.now(UTC)
-    usage = x509.KeyUsage(
-        digital_signature=True,
-        content_commitment=False,
-        key_encipherment=True,
-        data_encipherment=False,
-        key_agreement=True,
-        key_cert_sign=True,
-        crl_sign=False,
-        encipher_only=False,
-        decipher_only=False,
-    )
-    eku = [ExtendedKeyUsageOID.CLIENT_AUTH, ExtendedKeyUsageOID.SERVER_AUTH]
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(seconds=30))
-        .not_valid_after(now + timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(usage, critical=True)
-        .add_extension(x509.ExtendedKeyUsage(eku), critical=False)
-        .sign(key, digest)
-    )
-    key_pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
-    return Identity(cert.public_bytes(serialization.Encoding.PEM), key_pem)
-
-
 @pytest.fixture(scope="module")
 def terraform() -> Identity:
     """Terraform's own client certificate: ECDSA P-521 with SHA-512, as go-plugin makes it."""
-    return make_identity(ec.SECP521R1(), hashes.SHA512())
+    return make_identity(ec.SECP521R1())
 
 
 @pytest.fixture(scope="module")
@@ -240,7 +186,7 @@ def test_client_without_certificate_is_refused(
 def test_client_with_another_p521_certificate_is_refused(
     proxy: Address, server_certificate: ServerCertificate, backend: EchoBackend, tmp_path: Path
 ) -> None:
-    impostor = make_identity(ec.SECP521R1(), hashes.SHA512())
+    impostor = make_identity(ec.SECP521R1())
 
     assert_refused(proxy, server_certificate, impostor, tmp_path)
 
@@ -326,7 +272,7 @@ def test_logs_do_not_contain_certificate_material(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.DEBUG, logger="provider.plugin.tls")
-    impostor = make_identity(ec.SECP521R1(), hashes.SHA512())
+    impostor = make_identity(ec.SECP521R1())
 
     assert_refused(proxy, server_certificate, impostor, tmp_path)
     with connect(proxy, server_certificate, terraform, tmp_path) as tls:
@@ -419,7 +365,7 @@ def test_grpc_call_through_the_proxy(
 ) -> None:
     # grpcio's client cannot present P-521 (the very reason for the proxy), so here the trusted
     # client certificate is P-256; the TLS path is otherwise the one Terraform takes.
-    client = make_identity(ec.SECP256R1(), hashes.SHA256())
+    client = make_identity(ec.SECP256R1())
     socket_path = workdir / "grpc.sock"
     executor = ThreadPoolExecutor(max_workers=2)
     server = grpc.server(executor)
