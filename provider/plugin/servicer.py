@@ -236,7 +236,7 @@ class ProviderServicer:
             # A failed read is not proof that the object is gone: keep it.
             new = current
         return pb.ReadResource.Response(
-            new_state=to_proto_dynamic_value(new, t), private=req.private
+            new_state=_encode_state(new, (current,), t, diags), private=req.private
         )
 
     def _plan(
@@ -347,17 +347,17 @@ def _guarded(
 def _encode_state(
     new: State | None, fallbacks: tuple[State | None, ...], t: cty.Object, diags: Diagnostics
 ) -> pb.DynamicValue:
-    """Encode an applied state; if it cannot be encoded, keep the object in state anyway.
+    """Encode a read or applied state; if it cannot be encoded, keep the object anyway.
 
-    After a remote change succeeded, an empty answer would make Terraform forget the
-    object, so a state that fails to encode falls back to the planned or prior one.
+    An empty answer would make Terraform forget an object that exists, so a state
+    that fails to encode falls back to the last of ``fallbacks`` that is not None.
     """
     try:
         return to_proto_dynamic_value(new, t)
     except cty.CtyError as exc:
         diags.error(
             "Provider Produced Invalid State",
-            f"The new state could not be encoded ({exc}); Terraform keeps the planned "
+            f"The new state could not be encoded ({exc}); Terraform keeps the previous "
             "values instead. This is a bug in the provider; please report it.",
         )
     for fallback in fallbacks[::-1]:

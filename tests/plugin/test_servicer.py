@@ -240,6 +240,17 @@ def test_read_of_a_gone_object_returns_null_and_echoes_private(provider: ThingsP
     assert response.private == b"opaque"
 
 
+def test_a_read_state_that_cannot_be_encoded_keeps_the_current_one(
+    provider: ThingsProvider,
+) -> None:
+    current = state(name="a", value="v", enabled=True, serial="s")
+    provider.things.remote["a"] = {**current, "value": 42}
+    request = pb.ReadResource.Request(type_name="test_thing", current_state=dv(current))
+    response = call(ProviderServicer(provider), "ReadResource", request, pb.ReadResource.Response)
+    assert summaries(response) == ["Provider Produced Invalid State"]
+    assert decoded(response.new_state) == current
+
+
 def test_import_returns_one_object_with_every_attribute(provider: ThingsProvider) -> None:
     request = pb.ImportResourceState.Request(type_name="test_thing", id="a")
     response = call(
