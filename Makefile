@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test check format proto bench clean
+.PHONY: demo test check format proto docs bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11+ is required")'
@@ -33,6 +33,10 @@ format: $(STAMP)
 ## proto: regenerate the committed protobuf stubs from proto/
 proto: $(STAMP)
 	$(PY) scripts/generate_proto.py
+
+## docs: regenerate docs/ from the schemas and examples/
+docs: $(STAMP)
+	$(PY) scripts/generate_docs.py
 
 ## bench: start-up and plan/apply benchmarks (ratios against baselines in the same run)
 bench: $(STAMP)
