@@ -76,7 +76,10 @@ def available_terraforms() -> list[Terraform]:
 
 
 def terraform_env(cli_config: Path, extra: dict[str, str]) -> dict[str, str]:
-    """A clean environment: the machine's own TF_* settings, proxies and ~/.humctl stay out."""
+    """A clean environment: the machine's own TF_* settings and ~/.humctl stay out.
+
+    Proxy variables may stay: the provider never sends loopback traffic through a proxy.
+    """
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TF_", "HUMANITEC_"))}
     env.update(
         TF_CLI_CONFIG_FILE=str(cli_config),
@@ -84,8 +87,6 @@ def terraform_env(cli_config: Path, extra: dict[str, str]) -> dict[str, str]:
         TF_IN_AUTOMATION="1",
         TF_INPUT="0",
         HOME=str(cli_config.parent),
-        NO_PROXY="127.0.0.1,localhost,::1",
-        no_proxy="127.0.0.1,localhost,::1",
     )
     env.update(extra)
     return env

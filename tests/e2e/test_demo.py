@@ -12,7 +12,7 @@ from .harness import ROOT
 
 def test_demo_applies_every_event_webhook_and_cleans_up(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TF_", "HUMANITEC_"))}
-    env.update(HOME=str(tmp_path), NO_PROXY="127.0.0.1,localhost", no_proxy="127.0.0.1,localhost")
+    env["HOME"] = str(tmp_path)
     done = subprocess.run(
         [sys.executable, str(ROOT / "scripts" / "demo.py")],
         env=env,
