@@ -43,7 +43,6 @@ Run: ``.venv/bin/python benchmarks/startup.py [--runs N]`` (default 15), or ``ma
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import os
 import shutil
@@ -56,15 +55,16 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from provider import __version__
 from provider.install import install_into_mirror
+from provider.plugin.serve import MAGIC_COOKIE_VALUE
 
-MAGIC_COOKIE = "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2"
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # the tests' go-plugin certificate helper, shared
+from tests.goplugin import make_identity  # noqa: E402
+
 SOURCE = "registry.terraform.io/humanitec/humanitec"
 TIMEOUT = 30.0
 WARMUP_ROUNDS = 2
@@ -83,42 +83,11 @@ print(json.dumps({"schema_bytes": len(schema), "modules": sorted(sys.modules)}))
 """
 
 
-def make_client_cert_pem() -> str:
-    """A client certificate like go-plugin's AutoMTLS one (ECDSA P-521, CA, CN=localhost)."""
-    key = ec.generate_private_key(ec.SECP521R1())
-    name = x509.Name(
-        [
-            x509.NameAttribute(NameOID.COMMON_NAME, "localhost"),
-            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "HashiCorp"),
-        ]
-    )
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(seconds=30))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(
-            x509.ExtendedKeyUsage(
-                [ExtendedKeyUsageOID.CLIENT_AUTH, ExtendedKeyUsageOID.SERVER_AUTH]
-            ),
-            critical=False,
-        )
-        .sign(key, hashes.SHA512())
-    )
-    return cert.public_bytes(serialization.Encoding.PEM).decode("ascii")
-
-
 def plugin_env(client_cert_pem: str, tmpdir: Path) -> dict[str, str]:
     """The environment go-plugin gives a plugin, minus the machine's own TF_* settings."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TF_", "PLUGIN_"))}
     env.update(
-        TF_PLUGIN_MAGIC_COOKIE=MAGIC_COOKIE,
+        TF_PLUGIN_MAGIC_COOKIE=MAGIC_COOKIE_VALUE,
         PLUGIN_PROTOCOL_VERSIONS="5,6",
         PLUGIN_CLIENT_CERT=client_cert_pem,
         TMPDIR=str(tmpdir),  # the provider's socket directories go here; emptied after each run
@@ -275,7 +244,7 @@ def main(argv: list[str] | None = None) -> int:
         tmpdir = root / "tmp"
         tmpdir.mkdir()
         installed = install_into_mirror(root / "mirror", source=SOURCE, version=__version__)
-        env = plugin_env(make_client_cert_pem(), tmpdir)
+        env = plugin_env(make_identity(ec.SECP521R1()).cert_pem.decode(), tmpdir)
         launcher = [str(installed.launcher)]
 
         def until_exit(code: str) -> Callable[[], float]:

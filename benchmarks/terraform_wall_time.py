@@ -49,7 +49,6 @@ import argparse
 import json
 import os
 import secrets
-import shutil
 import statistics
 import subprocess
 import sys
@@ -66,6 +65,9 @@ from provider.emulator.server import EmulatorServer
 from provider.install import install_into_mirror
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # the e2e tests' Terraform runner, shared
+from tests.e2e.harness import Terraform, available_terraforms, terraform_env  # noqa: E402
+
 SOURCE = "registry.terraform.io/humanitec/humanitec"
 TOKEN = secrets.token_hex(16)  # the emulator's API token, for this run only
 TIMEOUT = 900
@@ -101,34 +103,6 @@ resource "terraform_data" "bench" {{
   }}
 }}
 """
-
-
-@dataclass(frozen=True)
-class Terraform:
-    name: str
-    argv: tuple[str, ...]
-
-
-def available_terraforms() -> list[Terraform]:
-    found = []
-    on_path = shutil.which("terraform")
-    if on_path:
-        found.append(Terraform("PATH", (on_path,)))
-    found.append(
-        Terraform("bundled", (sys.executable, str(ROOT / "scripts" / "bundled_terraform.py")))
-    )
-    return found
-
-
-def clean_env(cli_config: Path, extra: dict[str, str]) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TF_", "HUMANITEC_"))}
-    env.update(
-        TF_CLI_CONFIG_FILE=str(cli_config),
-        CHECKPOINT_DISABLE="1",
-        TF_IN_AUTOMATION="1",
-    )
-    env.update(extra)
-    return env
 
 
 @dataclass
@@ -283,7 +257,7 @@ def main(argv: list[str] | None = None) -> int:
         installed = install_into_mirror(root / "mirror", source=SOURCE, version=__version__)
         cli_config = root / "terraform.tfrc"
         cli_config.write_text(installed.cli_config(), encoding="utf-8")
-        env = clean_env(
+        env = terraform_env(
             cli_config,
             {"HUMANITEC_API_PREFIX": server.url, "HUMANITEC_ORG": org, "HUMANITEC_TOKEN": TOKEN},
         )
