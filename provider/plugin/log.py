@@ -54,7 +54,9 @@ def redact(secret: str) -> None:
 
 
 def _scrub(text: str) -> str:
-    for secret in _secrets:
+    with _secrets_lock:  # another thread may register a secret meanwhile
+        secrets = tuple(_secrets)
+    for secret in secrets:
         text = text.replace(secret, "***")
     return text
 
