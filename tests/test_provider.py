@@ -14,15 +14,14 @@ from provider.api import NotFound, TransportError
 from provider.emulator import BackgroundServer
 from provider.plugin.diagnostics import DiagnosticError, Diagnostics
 from provider.plugin.log import JSONLineHandler
-from provider.provider import HumanitecProvider
+from provider.provider import SCHEMA, HumanitecProvider
 from tests.api.scripted import Reply, ScriptedApp
 
 TOKEN = "provider-test-token"
 
 
 def block(**values: object) -> dict[str, object]:
-    names = ("api_prefix", "host", "org_id", "token", "disable_ssl_certificate_verification")
-    return {name: None for name in (*names, "config")} | values
+    return {name: None for name in SCHEMA.attributes} | values
 
 
 @pytest.fixture(autouse=True)
