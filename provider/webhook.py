@@ -116,10 +116,10 @@ class WebhookResource:
         return planned
 
     def create(self, planned: State, diags: Diagnostics) -> State | None:
-        from .api import ApiError, Conflict, HumanitecError, TransportError
+        from .api import ApiError, Conflict, TransportError
 
         client = self._provider.client
-        app_id, webhook_id = str(planned["app_id"]), str(planned["id"])
+        app_id, webhook_id = _ids(planned)
         try:
             response = client.create_webhook(app_id, request_from_state(planned))
         except Conflict as exc:
@@ -130,7 +130,7 @@ class WebhookResource:
                 f"A webhook with id {webhook_id!r} already exists in organization "
                 f"{self._provider.org_id!r} ({exc}). Webhook ids are unique in an "
                 "organization: choose another id, or bring the existing webhook under "
-                f'Terraform with an import block (id = "{app_id}/{webhook_id}").',
+                f"Terraform with {_import_hint(app_id, webhook_id)}.",
                 ("id",),
             )
             return None
@@ -141,16 +141,13 @@ class WebhookResource:
             # The POST may have reached Humanitec before the connection or a gateway
             # failed. The id is ours, so look before reporting, rather than lose it.
             return self._adopt(client, planned, exc, diags)
-        except HumanitecError as exc:
-            _report(diags, "create", exc)
-            return None
         return state_from_response(response, planned, diags)
 
     def read(self, state: State, diags: Diagnostics) -> State | None:
         from .api import HumanitecError, NotFound
 
         client = self._provider.client
-        app_id, webhook_id = str(state["app_id"]), str(state["id"])
+        app_id, webhook_id = _ids(state)
         try:
             response = client.get_webhook(app_id, webhook_id)
         except NotFound:
@@ -170,7 +167,7 @@ class WebhookResource:
         from .api import HumanitecError, NotFound
 
         client = self._provider.client
-        app_id, webhook_id = str(planned["app_id"]), str(planned["id"])
+        app_id, webhook_id = _ids(planned)
         try:
             response = client.update_webhook(app_id, webhook_id, request_from_state(planned))
         except NotFound:
@@ -201,7 +198,7 @@ class WebhookResource:
         from .api import HumanitecError, NotFound
 
         try:
-            self._provider.client.delete_webhook(str(prior["app_id"]), str(prior["id"]))
+            self._provider.client.delete_webhook(*_ids(prior))
         except NotFound:
             return  # already gone: the goal of the delete is reached
         except HumanitecError as exc:
@@ -223,7 +220,7 @@ class WebhookResource:
         """After a create whose outcome is unclear: the webhook if it is ours, else an error."""
         from .api import HumanitecError, NotFound
 
-        app_id, webhook_id = str(planned["app_id"]), str(planned["id"])
+        app_id, webhook_id = _ids(planned)
         try:
             found = client.get_webhook(app_id, webhook_id)
         except NotFound:
@@ -234,7 +231,7 @@ class WebhookResource:
                 "Webhook Creation Outcome Unknown",
                 f"Creating webhook {webhook_id!r} failed ({error}) and checking whether it "
                 f"exists failed too ({exc}). Check in Humanitec; if it exists, import it "
-                f'with an import block (id = "{app_id}/{webhook_id}").',
+                f"with {_import_hint(app_id, webhook_id)}.",
                 ("id",),
             )
             return None
@@ -269,6 +266,15 @@ class WebhookResource:
             _report(diags, "read", exc)
             return False
         return True
+
+
+def _ids(state: State) -> tuple[str, str]:
+    """(app_id, webhook_id): where the webhook lives in the API."""
+    return str(state["app_id"]), str(state["id"])
+
+
+def _import_hint(app_id: str, webhook_id: str) -> str:
+    return f'an import block (id = "{app_id}/{webhook_id}")'
 
 
 # A gateway error may hide a create that Humanitec did apply.
