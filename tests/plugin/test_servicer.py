@@ -108,8 +108,11 @@ def provider() -> ThingsProvider:
     return ThingsProvider()
 
 
-def call(servicer: ProviderServicer, rpc: str, request: Any, response_type: Any) -> Any:
-    return response_type.FromString(servicer.handlers()[rpc](request.SerializeToString(), None))
+def call(servicer: ProviderServicer, request: Any) -> Any:
+    """Send ``request`` to its RPC (``tfplugin6.<Rpc>.Request``) and parse the answer."""
+    rpc = request.DESCRIPTOR.full_name.split(".")[1]
+    raw = servicer.handlers()[rpc](request.SerializeToString(), None)
+    return getattr(pb, rpc).Response.FromString(raw)
 
 
 def dv(value: cty.Value) -> pb.DynamicValue:
@@ -133,14 +136,14 @@ def plan(servicer: ProviderServicer, prior: State | None, config: State) -> Any:
         proposed_new_state=dv(proposed),
         config=dv(config),
     )
-    return call(servicer, "PlanResourceChange", request, pb.PlanResourceChange.Response)
+    return call(servicer, request)
 
 
 def apply(servicer: ProviderServicer, prior: State | None, planned: State | None) -> Any:
     request = pb.ApplyResourceChange.Request(
         type_name="test_thing", prior_state=dv(prior), planned_state=dv(planned), config=dv(planned)
     )
-    return call(servicer, "ApplyResourceChange", request, pb.ApplyResourceChange.Response)
+    return call(servicer, request)
 
 
 def decoded(value: pb.DynamicValue) -> cty.Value:
@@ -148,12 +151,7 @@ def decoded(value: pb.DynamicValue) -> cty.Value:
 
 
 def test_schema_advertises_the_capabilities_it_honours(provider: ThingsProvider) -> None:
-    response = call(
-        ProviderServicer(provider),
-        "GetProviderSchema",
-        pb.GetProviderSchema.Request(),
-        pb.GetProviderSchema.Response,
-    )
+    response = call(ProviderServicer(provider), pb.GetProviderSchema.Request())
     assert response.server_capabilities.plan_destroy
     assert response.server_capabilities.get_provider_schema_optional
     assert list(response.resource_schemas) == ["test_thing"]
@@ -177,9 +175,7 @@ def test_destroy_plan_is_null(provider: ThingsProvider) -> None:
     request = pb.PlanResourceChange.Request(
         type_name="test_thing", prior_state=dv(prior), proposed_new_state=dv(None), config=dv(None)
     )
-    response = call(
-        ProviderServicer(provider), "PlanResourceChange", request, pb.PlanResourceChange.Response
-    )
+    response = call(ProviderServicer(provider), request)
     assert decoded(response.planned_state) is None
     assert summaries(response) == []
 
@@ -226,7 +222,7 @@ def test_failed_update_or_delete_keeps_the_prior_state(
 def test_exceptions_become_diagnostics_not_grpc_errors(provider: ThingsProvider) -> None:
     provider.things.fail_with = RuntimeError("boom")
     request = pb.ReadResource.Request(type_name="test_thing", current_state=dv(state(name="a")))
-    response = call(ProviderServicer(provider), "ReadResource", request, pb.ReadResource.Response)
+    response = call(ProviderServicer(provider), request)
     assert summaries(response) == ["Internal Provider Error"]
     assert "RuntimeError: boom" in response.diagnostics[0].detail
 
@@ -235,7 +231,7 @@ def test_read_of_a_gone_object_returns_null_and_echoes_private(provider: ThingsP
     request = pb.ReadResource.Request(
         type_name="test_thing", current_state=dv(state(name="a")), private=b"opaque"
     )
-    response = call(ProviderServicer(provider), "ReadResource", request, pb.ReadResource.Response)
+    response = call(ProviderServicer(provider), request)
     assert decoded(response.new_state) is None
     assert response.private == b"opaque"
 
@@ -246,16 +242,14 @@ def test_a_read_state_that_cannot_be_encoded_keeps_the_current_one(
     current = state(name="a", value="v", enabled=True, serial="s")
     provider.things.remote["a"] = {**current, "value": 42}
     request = pb.ReadResource.Request(type_name="test_thing", current_state=dv(current))
-    response = call(ProviderServicer(provider), "ReadResource", request, pb.ReadResource.Response)
+    response = call(ProviderServicer(provider), request)
     assert summaries(response) == ["Provider Produced Invalid State"]
     assert decoded(response.new_state) == current
 
 
 def test_import_returns_one_object_with_every_attribute(provider: ThingsProvider) -> None:
     request = pb.ImportResourceState.Request(type_name="test_thing", id="a")
-    response = call(
-        ProviderServicer(provider), "ImportResourceState", request, pb.ImportResourceState.Response
-    )
+    response = call(ProviderServicer(provider), request)
     [imported] = response.imported_resources
     assert imported.type_name == "test_thing"
     assert decoded(imported.state) == state(name="a")
@@ -267,12 +261,7 @@ def test_upgrade_reads_stored_json_state(provider: ThingsProvider) -> None:
         version=0,
         raw_state=pb.RawState(json=b'{"name":"a","value":null,"enabled":true,"serial":"s"}'),
     )
-    response = call(
-        ProviderServicer(provider),
-        "UpgradeResourceState",
-        request,
-        pb.UpgradeResourceState.Response,
-    )
+    response = call(ProviderServicer(provider), request)
     assert decoded(response.upgraded_state) == state(name="a", enabled=True, serial="s")
 
 
@@ -282,12 +271,7 @@ def test_upgrade_drops_attributes_the_schema_no_longer_has(provider: ThingsProvi
         version=0,
         raw_state=pb.RawState(json=b'{"name":"a","retired":1,"enabled":true}'),
     )
-    response = call(
-        ProviderServicer(provider),
-        "UpgradeResourceState",
-        request,
-        pb.UpgradeResourceState.Response,
-    )
+    response = call(ProviderServicer(provider), request)
     assert summaries(response) == []
     assert decoded(response.upgraded_state) == state(name="a", enabled=True)
 
@@ -296,12 +280,7 @@ def test_state_from_a_newer_schema_is_refused(provider: ThingsProvider) -> None:
     request = pb.UpgradeResourceState.Request(
         type_name="test_thing", version=3, raw_state=pb.RawState(json=b"{}")
     )
-    response = call(
-        ProviderServicer(provider),
-        "UpgradeResourceState",
-        request,
-        pb.UpgradeResourceState.Response,
-    )
+    response = call(ProviderServicer(provider), request)
     assert summaries(response) == ["Resource State From A Newer Provider"]
 
 
@@ -309,23 +288,13 @@ def test_validate_runs_the_resource_check(provider: ThingsProvider) -> None:
     request = pb.ValidateResourceConfig.Request(
         type_name="test_thing", config=dv(state(name="a", value="invalid"))
     )
-    response = call(
-        ProviderServicer(provider),
-        "ValidateResourceConfig",
-        request,
-        pb.ValidateResourceConfig.Response,
-    )
+    response = call(ProviderServicer(provider), request)
     assert summaries(response) == ["Invalid Value"]
 
 
 def test_unknown_resource_type_is_a_diagnostic(provider: ThingsProvider) -> None:
     request = pb.ValidateResourceConfig.Request(type_name="test_other", config=dv(state()))
-    response = call(
-        ProviderServicer(provider),
-        "ValidateResourceConfig",
-        request,
-        pb.ValidateResourceConfig.Response,
-    )
+    response = call(ProviderServicer(provider), request)
     assert summaries(response) == ["Unknown Resource Type"]
 
 
@@ -333,18 +302,13 @@ def test_undecodable_value_is_a_diagnostic(provider: ThingsProvider) -> None:
     request = pb.ValidateResourceConfig.Request(
         type_name="test_thing", config=pb.DynamicValue(msgpack=b"\x81\xa3bad\x01")
     )
-    response = call(
-        ProviderServicer(provider),
-        "ValidateResourceConfig",
-        request,
-        pb.ValidateResourceConfig.Response,
-    )
+    response = call(ProviderServicer(provider), request)
     assert summaries(response) == ["Invalid Value From Terraform"]
 
 
 def test_stop_provider_reaches_the_provider(provider: ThingsProvider) -> None:
     servicer = ProviderServicer(provider)
-    call(servicer, "StopProvider", pb.StopProvider.Request(), pb.StopProvider.Response)
+    call(servicer, pb.StopProvider.Request())
     assert provider.stops == 1
 
 
