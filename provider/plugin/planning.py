@@ -9,6 +9,7 @@ first, so the servicer can report them with the attribute path.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterator
 
 from . import cty
@@ -67,7 +68,8 @@ def plan_resource(
         if not attribute.computed or config.get(name) is not None:
             continue
         if attribute.default is not None:
-            planned[name] = attribute.default
+            # A copy: the declared default (e.g. {}) is shared by every plan.
+            planned[name] = copy.deepcopy(attribute.default)
         elif prior is None:
             planned[name] = cty.UNKNOWN
     return planned
