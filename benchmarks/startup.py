@@ -58,6 +58,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from provider import __version__
+from provider.cli import PROVIDER_ADDRESS
 from provider.install import install_into_mirror
 from provider.plugin.serve import MAGIC_COOKIE_VALUE
 
@@ -65,7 +66,6 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # the tests' go-plugin certificate helper, shared
 from tests.goplugin import make_identity  # noqa: E402
 
-SOURCE = "registry.terraform.io/humanitec/humanitec"
 TIMEOUT = 30.0
 WARMUP_ROUNDS = 2
 # Must not be imported on the start-up path (the brief's list, checked by the exit status).
@@ -243,7 +243,9 @@ def main(argv: list[str] | None = None) -> int:
         root = Path(tmp)
         tmpdir = root / "tmp"
         tmpdir.mkdir()
-        installed = install_into_mirror(root / "mirror", source=SOURCE, version=__version__)
+        installed = install_into_mirror(
+            root / "mirror", source=PROVIDER_ADDRESS, version=__version__
+        )
         env = plugin_env(make_identity(ec.SECP521R1()).cert_pem.decode(), tmpdir)
         launcher = [str(installed.launcher)]
 

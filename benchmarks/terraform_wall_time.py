@@ -61,6 +61,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from provider import __version__
+from provider.cli import PROVIDER_ADDRESS
 from provider.emulator.server import EmulatorServer
 from provider.install import install_into_mirror
 
@@ -68,7 +69,6 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # the e2e tests' Terraform runner, shared
 from tests.e2e.harness import Terraform, available_terraforms, terraform_env  # noqa: E402
 
-SOURCE = "registry.terraform.io/humanitec/humanitec"
 TOKEN = secrets.token_hex(16)  # the emulator's API token, for this run only
 TIMEOUT = 900
 COMMANDS = ("plan", "apply", "plan (refresh)")
@@ -254,7 +254,9 @@ def main(argv: list[str] | None = None) -> int:
         ),
     ):
         root = Path(tmp)
-        installed = install_into_mirror(root / "mirror", source=SOURCE, version=__version__)
+        installed = install_into_mirror(
+            root / "mirror", source=PROVIDER_ADDRESS, version=__version__
+        )
         cli_config = root / "terraform.tfrc"
         cli_config.write_text(installed.cli_config(), encoding="utf-8")
         env = terraform_env(

@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from provider import __version__
+from provider.cli import PROVIDER_ADDRESS
 from provider.emulator.server import EmulatorServer
 from provider.install import install_into_mirror
 
@@ -41,9 +42,7 @@ def emulator() -> Iterator[EmulatorServer]:
 def cli_config(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A CLI config that installs the provider from a freshly written mirror."""
     root = tmp_path_factory.mktemp("provider")
-    result = install_into_mirror(
-        root / "mirror", source="registry.terraform.io/humanitec/humanitec", version=__version__
-    )
+    result = install_into_mirror(root / "mirror", source=PROVIDER_ADDRESS, version=__version__)
     path = root / "terraform.tfrc"
     path.write_text(result.cli_config(), encoding="utf-8")
     return path
