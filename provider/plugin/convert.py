@@ -76,6 +76,7 @@ def _to_proto_attributes(attributes: Mapping[str, Attribute]) -> list[pb.Schema.
             optional=a.optional,
             computed=a.computed,
             sensitive=a.sensitive,
+            write_only=a.write_only,
             deprecated=bool(a.deprecation),
             deprecation_message=a.deprecation,
         )

@@ -23,6 +23,7 @@ __all__ = [
     "replacement_paths",
     "validate_config",
     "values_equal",
+    "without_write_only",
 ]
 
 
@@ -63,7 +64,7 @@ def plan_resource(
     configuration leaves null; what remains is to plan the declared default
     (create and update alike) or, on create, "known after apply".
     """
-    planned = dict(proposed)
+    planned = without_write_only(schema, proposed)
     for name, attribute in schema.attributes.items():
         if not attribute.computed or config.get(name) is not None:
             continue
@@ -73,6 +74,11 @@ def plan_resource(
         elif prior is None:
             planned[name] = cty.UNKNOWN
     return planned
+
+
+def without_write_only(schema: Schema, state: dict[str, cty.Value]) -> dict[str, cty.Value]:
+    """A copy of ``state`` with every write-only attribute null, as Terraform requires."""
+    return {**state, **dict.fromkeys(schema.write_only)}
 
 
 def replacement_paths(
@@ -90,11 +96,15 @@ def replacement_paths(
 def plan_violations(
     schema: Schema, config: dict[str, cty.Value], planned: dict[str, cty.Value]
 ) -> list[AttributePath]:
-    """Configured (non-null) attributes whose planned value differs from the config."""
+    """Configured (non-null) attributes whose planned value differs from the config.
+
+    Write-only attributes are planned null whatever the configuration says.
+    """
     return [
         (name,)
         for name, attribute in schema.attributes.items()
         if config.get(name) is not None
+        and not attribute.write_only
         and not values_equal(config.get(name), planned.get(name), attribute.cty_type)
     ]
 

@@ -4,10 +4,19 @@ Values handed to these methods are decoded cty values (see :mod:`.cty`): an
 object is a ``dict`` holding every attribute, null is ``None`` and a value
 Terraform does not know yet is :data:`cty.UNKNOWN`. The servicer owns the
 wire: it decodes, applies the schema's declared behaviour (defaults,
-replacement, validators), calls these methods, checks Terraform's
-consistency rules and encodes the answer. Methods report problems by adding
-to ``diags`` (or raising :class:`~.diagnostics.DiagnosticError`); an
-unexpected exception becomes an "Internal Provider Error" diagnostic.
+replacement, validators, write-only attributes), calls these methods, checks
+Terraform's consistency rules and encodes the answer.
+
+Each resource method takes one request and returns one response, as
+terraform-plugin-go's ``ResourceServer`` does, so a new protocol feature adds
+a field rather than changing every signature. A method reports problems in
+its response's ``diagnostics`` (or raises
+:class:`~.diagnostics.DiagnosticError`); an unexpected exception becomes an
+"Internal Provider Error" diagnostic.
+
+Private state is opaque bytes Terraform stores beside the state and hands
+back on the next plan, apply and read; a response that leaves ``private`` as
+``None`` keeps what the request carried.
 
 Each method may be called from several gRPC worker threads at once.
 """
@@ -15,16 +24,129 @@ Each method may be called from several gRPC worker threads at once.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from . import cty
 from .diagnostics import Diagnostics
 from .schema import Schema
 
-__all__ = ["Provider", "Resource", "State"]
+__all__ = [
+    "ApplyResponse",
+    "CreateRequest",
+    "DeleteRequest",
+    "DeleteResponse",
+    "ImportRequest",
+    "ImportResponse",
+    "PlanRequest",
+    "PlanResponse",
+    "Provider",
+    "ReadRequest",
+    "ReadResponse",
+    "Resource",
+    "ResourceResponse",
+    "State",
+    "UpdateRequest",
+    "ValidateRequest",
+    "ValidateResponse",
+]
 
 State = dict[str, cty.Value]
 """A resource object: every attribute of its schema, by name."""
+
+
+@dataclass
+class ResourceResponse:
+    """What every response carries: the method's diagnostics."""
+
+    diagnostics: Diagnostics = field(default_factory=Diagnostics, kw_only=True)
+
+
+@dataclass(frozen=True)
+class ValidateRequest:
+    config: State
+    """The configuration; may hold unknowns."""
+
+
+@dataclass
+class ValidateResponse(ResourceResponse):
+    pass
+
+
+@dataclass(frozen=True)
+class PlanRequest:
+    prior: State | None
+    """None on create."""
+    planned: State
+    """Terraform's proposal with declared defaults applied and write-only values null."""
+    config: State
+    """The configuration, write-only values included; may hold unknowns."""
+    prior_private: bytes = b""
+
+
+@dataclass
+class PlanResponse(ResourceResponse):
+    planned: State
+    private: bytes | None = None
+
+
+@dataclass(frozen=True)
+class CreateRequest:
+    planned: State
+    config: State
+    """The configuration, write-only values included, all known."""
+    planned_private: bytes = b""
+
+
+@dataclass(frozen=True)
+class UpdateRequest:
+    prior: State
+    planned: State
+    config: State
+    """The configuration, write-only values included, all known."""
+    planned_private: bytes = b""
+
+
+@dataclass
+class ApplyResponse(ResourceResponse):
+    state: State | None = None
+    """The new state; None from a create means nothing was created."""
+    private: bytes | None = None
+
+
+@dataclass(frozen=True)
+class ReadRequest:
+    state: State
+    private: bytes = b""
+
+
+@dataclass
+class ReadResponse(ResourceResponse):
+    state: State | None = None
+    """The remote object's current state, or None if it is gone."""
+    private: bytes | None = None
+
+
+@dataclass(frozen=True)
+class DeleteRequest:
+    prior: State
+    private: bytes = b""
+
+
+@dataclass
+class DeleteResponse(ResourceResponse):
+    pass
+
+
+@dataclass(frozen=True)
+class ImportRequest:
+    id: str
+
+
+@dataclass
+class ImportResponse(ResourceResponse):
+    state: State | None = None
+    """A (partial) state that ``read`` completes; None on failure."""
 
 
 class Resource(Protocol):
@@ -35,25 +157,25 @@ class Resource(Protocol):
 
     schema: Schema
 
-    def validate(self, config: State, diags: Diagnostics) -> None:
-        """Check a configuration beyond the declared validators; may hold unknowns."""
+    def validate(self, req: ValidateRequest) -> ValidateResponse:
+        """Check a configuration beyond the declared validators."""
 
-    def plan(self, prior: State | None, planned: State, diags: Diagnostics) -> State:
+    def plan(self, req: PlanRequest) -> PlanResponse:
         """Adjust a create or update plan after declared defaults were applied."""
 
-    def create(self, planned: State, diags: Diagnostics) -> State | None:
-        """Create the remote object; return its state, or None if nothing was created."""
+    def create(self, req: CreateRequest) -> ApplyResponse:
+        """Create the remote object."""
 
-    def read(self, state: State, diags: Diagnostics) -> State | None:
-        """Return the remote object's current state, or None if it is gone."""
+    def read(self, req: ReadRequest) -> ReadResponse:
+        """Read the remote object's current state."""
 
-    def update(self, prior: State, planned: State, diags: Diagnostics) -> State | None:
-        """Change the remote object in place; return its new state."""
+    def update(self, req: UpdateRequest) -> ApplyResponse:
+        """Change the remote object in place."""
 
-    def delete(self, prior: State, diags: Diagnostics) -> None:
+    def delete(self, req: DeleteRequest) -> DeleteResponse:
         """Delete the remote object; a missing object counts as deleted."""
 
-    def import_state(self, import_id: str, diags: Diagnostics) -> State | None:
+    def import_state(self, req: ImportRequest) -> ImportResponse:
         """Turn an import id into a (partial) state that :meth:`read` completes."""
 
 

@@ -35,6 +35,7 @@ __all__ = [
     "boolean",
     "map_of_strings",
     "nested_set",
+    "number",
     "string",
 ]
 
@@ -75,6 +76,8 @@ class Attribute:
     ``default`` is planned whenever the configuration leaves the attribute
     null, so it needs ``computed=True``. ``requires_replace`` makes a change
     of value plan a replacement. ``deprecation`` non-empty marks it deprecated.
+    ``write_only`` (Terraform 1.11+) values reach plan and apply in the
+    configuration but never the state or plan output: the servicer keeps them null.
     """
 
     description: str
@@ -87,6 +90,7 @@ class Attribute:
     deprecation: str = ""
     default: cty.Value = None
     requires_replace: bool = False
+    write_only: bool = False
     validators: tuple[Validator, ...] = field(default=())
 
     def __post_init__(self) -> None:
@@ -98,6 +102,8 @@ class Attribute:
             raise ValueError("an attribute is required, optional or computed")
         if self.default is not None and not self.computed:
             raise ValueError("an attribute with a default must be computed")
+        if self.write_only and (self.computed or self.requires_replace):
+            raise ValueError("a write-only attribute is neither computed nor requires_replace")
 
     @property
     def cty_type(self) -> cty.CtyType:
@@ -124,6 +130,11 @@ class Schema:
     def object_type(self) -> cty.Object:
         return cty.Object({name: a.cty_type for name, a in self.attributes.items()})
 
+    @property
+    def write_only(self) -> tuple[str, ...]:
+        """Names of the write-only attributes, which state and plans always hold as null."""
+        return tuple(name for name, a in self.attributes.items() if a.write_only)
+
 
 class Behaviour(TypedDict, total=False):
     """The keyword arguments the constructors below pass on to :class:`Attribute`."""
@@ -135,6 +146,7 @@ class Behaviour(TypedDict, total=False):
     deprecation: str
     default: cty.Value
     requires_replace: bool
+    write_only: bool
     validators: tuple[Validator, ...]
 
 
@@ -146,6 +158,11 @@ def string(description: str, **behaviour: Unpack[Behaviour]) -> Attribute:
 def boolean(description: str, **behaviour: Unpack[Behaviour]) -> Attribute:
     """A bool attribute."""
     return Attribute(description, type=cty.BOOL, **behaviour)
+
+
+def number(description: str, **behaviour: Unpack[Behaviour]) -> Attribute:
+    """A number attribute."""
+    return Attribute(description, type=cty.NUMBER, **behaviour)
 
 
 def map_of_strings(description: str, **behaviour: Unpack[Behaviour]) -> Attribute:

@@ -35,8 +35,22 @@ from .planning import (
     plan_violations,
     replacement_paths,
     validate_config,
+    without_write_only,
 )
-from .resource import Provider, Resource, State
+from .resource import (
+    CreateRequest,
+    DeleteRequest,
+    ImportRequest,
+    PlanRequest,
+    Provider,
+    ReadRequest,
+    Resource,
+    ResourceResponse,
+    State,
+    UpdateRequest,
+    ValidateRequest,
+)
+from .schema import Schema
 
 __all__ = ["ProviderServicer"]
 
@@ -200,7 +214,18 @@ class ProviderServicer:
         resource = self._resource(req.type_name)
         config = self._decode_object(req.config, resource.schema.object_type())
         validate_config(resource.schema, config, diags)
-        resource.validate(config, diags)
+        # Terraform before 1.11 does not know write-only attributes and would store them.
+        if req.HasField("client_capabilities") and (
+            not req.client_capabilities.write_only_attributes_allowed
+        ):
+            for name in resource.schema.write_only:
+                if config.get(name) is not None:
+                    diags.error(
+                        "Write-Only Attribute Not Allowed",
+                        f"{name} is write-only, which needs Terraform 1.11 or later.",
+                        (name,),
+                    )
+        diags.extend(resource.validate(ValidateRequest(config)).diagnostics)
         return pb.ValidateResourceConfig.Response()
 
     def _upgrade(
@@ -229,14 +254,21 @@ class ProviderServicer:
 
     def _read(self, req: pb.ReadResource.Request, diags: Diagnostics) -> pb.ReadResource.Response:
         resource = self._resource(req.type_name)
-        t = resource.schema.object_type()
+        schema = resource.schema
+        t = schema.object_type()
         current = self._decode_object(req.current_state, t)
-        new = _guarded(diags, "ReadResource", resource.read, current, diags, failed=current)
+        response = _guarded(diags, "ReadResource", resource.read, ReadRequest(current, req.private))
+        new = response.state if response else None
+        if new is not None:
+            new = without_write_only(schema, new)
+            if not _identity_kept(schema, current, new, diags):
+                new = None
         if new is None and diags.has_errors:
             # A failed read is not proof that the object is gone: keep it.
             new = current
+        private = req.private if response is None or response.private is None else response.private
         return pb.ReadResource.Response(
-            new_state=_encode_state(new, (current,), t, diags), private=req.private
+            new_state=_encode_state(new, (current,), t, diags), private=private
         )
 
     def _plan(
@@ -253,7 +285,9 @@ class ProviderServicer:
         prior = self._decode_optional(req.prior_state, t)
         config = self._decode_object(req.config, t)
         planned = plan_resource(schema, prior, proposed, config)
-        planned = resource.plan(prior, planned, diags)
+        answer = resource.plan(PlanRequest(prior, planned, config, req.prior_private))
+        diags.extend(answer.diagnostics)
+        planned = without_write_only(schema, answer.planned)
         for path in plan_violations(schema, config, planned):
             diags.error(
                 "Provider Planned An Invalid Value",
@@ -261,8 +295,9 @@ class ProviderServicer:
                 "configuration. This is a bug in the provider; please report it.",
                 path,
             )
+        private = req.prior_private if answer.private is None else answer.private
         response = pb.PlanResourceChange.Response(
-            planned_state=to_proto_dynamic_value(planned, t), planned_private=req.prior_private
+            planned_state=to_proto_dynamic_value(planned, t), planned_private=private
         )
         if prior is not None:
             response.requires_replace.extend(
@@ -274,26 +309,39 @@ class ProviderServicer:
         self, req: pb.ApplyResourceChange.Request, diags: Diagnostics
     ) -> pb.ApplyResourceChange.Response:
         resource = self._resource(req.type_name)
-        t = resource.schema.object_type()
+        schema = resource.schema
+        t = schema.object_type()
         prior = self._decode_optional(req.prior_state, t)
         planned = self._decode_optional(req.planned_state, t)
         new: State | None
+        private = req.planned_private
         if planned is None:
             assert prior is not None, "Terraform planned neither a prior nor a new object"
-            _guarded(diags, "delete", resource.delete, prior, diags, failed=None)
+            _guarded(diags, "delete", resource.delete, DeleteRequest(prior, req.planned_private))
             new = prior if diags.has_errors else None
-        elif prior is None:
-            new = _guarded(diags, "create", resource.create, planned, diags, failed=None)
-            if new is None and not diags.has_errors:
-                diags.error(
-                    "Provider Created Nothing",
-                    "The create reported no error and no object. This is a bug in the "
-                    "provider; please report it.",
-                )
         else:
-            # A failed update leaves the object as it was: keep the prior state.
-            new = _guarded(diags, "update", resource.update, prior, planned, diags, failed=prior)
-            new = prior if new is None else new
+            config = self._decode_object(req.config, t)
+            if prior is None:
+                answer = _guarded(
+                    diags, "create", resource.create, CreateRequest(planned, config, private)
+                )
+                new = answer.state if answer else None
+                if new is None and not diags.has_errors:
+                    diags.error(
+                        "Provider Created Nothing",
+                        "The create reported no error and no object. This is a bug in the "
+                        "provider; please report it.",
+                    )
+            else:
+                answer = _guarded(
+                    diags, "update", resource.update, UpdateRequest(prior, planned, config, private)
+                )
+                # A failed update leaves the object as it was: keep the prior state.
+                new = prior if answer is None or answer.state is None else answer.state
+            if answer is not None and answer.private is not None:
+                private = answer.private
+        if new is not None:
+            new = without_write_only(schema, new)
         if new is not None and planned is not None and not diags.has_errors:
             for path, problem in apply_inconsistencies(planned, new, t):
                 diags.error(
@@ -303,7 +351,7 @@ class ProviderServicer:
                     path or None,
                 )
         return pb.ApplyResourceChange.Response(
-            new_state=_encode_state(new, (prior, planned), t, diags), private=req.planned_private
+            new_state=_encode_state(new, (prior, planned), t, diags), private=private
         )
 
     def _import(
@@ -311,10 +359,11 @@ class ProviderServicer:
     ) -> pb.ImportResourceState.Response:
         resource = self._resource(req.type_name)
         t = resource.schema.object_type()
-        state = resource.import_state(req.id, diags)
-        if state is None:
+        answer = resource.import_state(ImportRequest(req.id))
+        diags.extend(answer.diagnostics)
+        if answer.state is None or diags.has_errors:
             return pb.ImportResourceState.Response()
-        full = {name: state.get(name) for name in resource.schema.attributes}
+        full = {name: answer.state.get(name) for name in resource.schema.attributes}
         return pb.ImportResourceState.Response(
             imported_resources=[
                 pb.ImportResourceState.ImportedResource(
@@ -324,24 +373,41 @@ class ProviderServicer:
         )
 
 
-R = TypeVar("R")
+def _identity_kept(schema: Schema, current: State, new: State, diags: Diagnostics) -> bool:
+    """A read must describe the same object: an answer naming another one (a wrong id)
+    would otherwise enter the state and plan a replacement that deletes a stranger."""
+    changed = replacement_paths(schema, current, new)
+    for path in changed:
+        diags.error(
+            "Provider Read A Different Object",
+            f"Reading this resource returned a different {format_path(path)} than the state "
+            "holds. The state is kept unchanged; the answer is not trusted.",
+            path,
+        )
+    return not changed
+
+
+Answer = TypeVar("Answer", bound=ResourceResponse)
 
 
 def _guarded(
-    diags: Diagnostics, what: str, call: Callable[..., R | None], *args: Any, failed: R | None
-) -> R | None:
-    """Run a resource method; an exception becomes a diagnostic and ``failed`` the result.
+    diags: Diagnostics, what: str, method: Callable[[Any], Answer], request: Any
+) -> Answer | None:
+    """Run a resource method; its diagnostics, or an exception as one, go to ``diags``.
 
     Used where the servicer must still answer with a state (apply, read), so
-    that a failure never makes Terraform forget an object.
+    that a failure never makes Terraform forget an object: None means it failed.
     """
     try:
-        return call(*args)
+        answer = method(request)
     except DiagnosticError as exc:
         diags.extend([exc.diagnostic])
     except Exception as exc:
         _internal_error(diags, what, exc)
-    return failed
+    else:
+        diags.extend(answer.diagnostics)
+        return answer
+    return None
 
 
 def _encode_state(

@@ -18,7 +18,23 @@ import pytest
 from provider.plugin import cty
 from provider.plugin._proto import tfplugin6_pb2 as pb
 from provider.plugin.diagnostics import Diagnostics
-from provider.plugin.resource import Resource, State
+from provider.plugin.resource import (
+    ApplyResponse,
+    CreateRequest,
+    DeleteRequest,
+    DeleteResponse,
+    ImportRequest,
+    ImportResponse,
+    PlanRequest,
+    PlanResponse,
+    ReadRequest,
+    ReadResponse,
+    Resource,
+    State,
+    UpdateRequest,
+    ValidateRequest,
+    ValidateResponse,
+)
 from provider.plugin.schema import Schema, string
 from provider.plugin.serve import MAX_WORKERS, _start_grpc
 
@@ -34,29 +50,31 @@ class Blocking:
     def __init__(self, parties: int) -> None:
         self.barrier = threading.Barrier(parties, timeout=20)
 
-    def validate(self, config: State, diags: Diagnostics) -> None:
-        if config["blob"] == "wait":
+    def validate(self, req: ValidateRequest) -> ValidateResponse:
+        response = ValidateResponse()
+        if req.config["blob"] == "wait":
             self.barrier.wait()
-        elif isinstance(config["blob"], str):
-            diags.warning("Size", str(len(config["blob"])))
+        elif isinstance(req.config["blob"], str):
+            response.diagnostics.warning("Size", str(len(req.config["blob"])))
+        return response
 
-    def plan(self, prior: State | None, planned: State, diags: Diagnostics) -> State:
-        return planned
+    def plan(self, req: PlanRequest) -> PlanResponse:
+        return PlanResponse(req.planned)
 
-    def create(self, planned: State, diags: Diagnostics) -> State | None:
-        return planned
+    def create(self, req: CreateRequest) -> ApplyResponse:
+        return ApplyResponse(req.planned)
 
-    def read(self, state: State, diags: Diagnostics) -> State | None:
-        return state
+    def read(self, req: ReadRequest) -> ReadResponse:
+        return ReadResponse(req.state)
 
-    def update(self, prior: State, planned: State, diags: Diagnostics) -> State | None:
-        return planned
+    def update(self, req: UpdateRequest) -> ApplyResponse:
+        return ApplyResponse(req.planned)
 
-    def delete(self, prior: State, diags: Diagnostics) -> None:
-        pass
+    def delete(self, req: DeleteRequest) -> DeleteResponse:
+        return DeleteResponse()
 
-    def import_state(self, import_id: str, diags: Diagnostics) -> State | None:
-        return None
+    def import_state(self, req: ImportRequest) -> ImportResponse:
+        return ImportResponse()
 
 
 class BlockingProvider:

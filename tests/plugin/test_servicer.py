@@ -14,7 +14,23 @@ import pytest
 from provider.plugin import cty
 from provider.plugin._proto import tfplugin6_pb2 as pb
 from provider.plugin.diagnostics import DiagnosticError, Diagnostics
-from provider.plugin.resource import Resource, State
+from provider.plugin.resource import (
+    ApplyResponse,
+    CreateRequest,
+    DeleteRequest,
+    DeleteResponse,
+    ImportRequest,
+    ImportResponse,
+    PlanRequest,
+    PlanResponse,
+    ReadRequest,
+    ReadResponse,
+    Resource,
+    State,
+    UpdateRequest,
+    ValidateRequest,
+    ValidateResponse,
+)
 from provider.plugin.schema import Schema, boolean, string
 from provider.plugin.servicer import ProviderServicer
 
@@ -24,6 +40,7 @@ SCHEMA = Schema(
         "value": string("Value.", optional=True),
         "enabled": boolean("Enabled.", optional=True, computed=True, default=True),
         "serial": string("Server-assigned.", computed=True),
+        "secret": string("Write-only.", optional=True, write_only=True),
     }
 )
 T = SCHEMA.object_type()
@@ -39,46 +56,60 @@ class Things:
         self.remote: dict[str, State] = {}
         self.fail_with: Exception | None = None
         self.tamper = False
-        self.create_answer: str = "state"  # or "nothing", or "unencodable"
+        self.create_answer: str = "state"  # or "nothing", "unencodable", "with-secret"
+        self.rename_on_read = False
+        self.seen_config: State | None = None
+        self.seen_private: bytes | None = None
 
     def _maybe_fail(self) -> None:
         if self.fail_with is not None:
             raise self.fail_with
 
-    def validate(self, config: State, diags: Diagnostics) -> None:
-        if config["value"] == "invalid":
-            diags.error("Invalid Value", "No.", ("value",))
+    def validate(self, req: ValidateRequest) -> ValidateResponse:
+        response = ValidateResponse()
+        if req.config["value"] == "invalid":
+            response.diagnostics.error("Invalid Value", "No.", ("value",))
+        return response
 
-    def plan(self, prior: State | None, planned: State, diags: Diagnostics) -> State:
-        return planned
+    def plan(self, req: PlanRequest) -> PlanResponse:
+        self.seen_config = req.config
+        return PlanResponse(req.planned, private=b"planned:" + req.prior_private)
 
-    def create(self, planned: State, diags: Diagnostics) -> State | None:
+    def create(self, req: CreateRequest) -> ApplyResponse:
         self._maybe_fail()
+        self.seen_config = req.config
         if self.create_answer == "nothing":
-            return None
-        state = {**planned, "serial": "s-1"}
+            return ApplyResponse()
+        state = {**req.planned, "serial": "s-1"}
         if self.create_answer == "unencodable":
             state["value"] = 42
         if self.tamper:
             state["value"] = "tampered"
-        self.remote[str(planned["name"])] = state
-        return state
+        if self.create_answer == "with-secret":
+            state["secret"] = req.config["secret"]
+        self.remote[str(req.planned["name"])] = state
+        return ApplyResponse(state, private=b"created")
 
-    def read(self, state: State, diags: Diagnostics) -> State | None:
+    def read(self, req: ReadRequest) -> ReadResponse:
         self._maybe_fail()
-        return self.remote.get(str(state["name"]))
+        self.seen_private = req.private
+        found = self.remote.get(str(req.state["name"]))
+        if found is not None and self.rename_on_read:
+            found = {**found, "name": "stranger"}
+        return ReadResponse(found)
 
-    def update(self, prior: State, planned: State, diags: Diagnostics) -> State | None:
+    def update(self, req: UpdateRequest) -> ApplyResponse:
         self._maybe_fail()
-        self.remote[str(planned["name"])] = planned
-        return planned
+        self.remote[str(req.planned["name"])] = req.planned
+        return ApplyResponse(req.planned)
 
-    def delete(self, prior: State, diags: Diagnostics) -> None:
+    def delete(self, req: DeleteRequest) -> DeleteResponse:
         self._maybe_fail()
-        self.remote.pop(str(prior["name"]), None)
+        self.remote.pop(str(req.prior["name"]), None)
+        return DeleteResponse()
 
-    def import_state(self, import_id: str, diags: Diagnostics) -> State | None:
-        return {"name": import_id}
+    def import_state(self, req: ImportRequest) -> ImportResponse:
+        return ImportResponse(state={"name": req.id})
 
 
 class ThingsProvider:
@@ -120,7 +151,14 @@ def dv(value: cty.Value) -> pb.DynamicValue:
 
 
 def state(**values: cty.Value) -> State:
-    return {"name": None, "value": None, "enabled": None, "serial": None, **values}
+    return {
+        "name": None,
+        "value": None,
+        "enabled": None,
+        "serial": None,
+        "secret": None,
+        **values,
+    }
 
 
 def summaries(response: Any) -> list[str]:
@@ -328,3 +366,88 @@ def test_a_created_state_that_cannot_be_encoded_keeps_the_planned_one(
     response = apply(ProviderServicer(provider), None, planned)
     assert "Provider Produced Invalid State" in summaries(response)
     assert decoded(response.new_state) == planned
+
+
+def test_write_only_values_reach_plan_and_apply_but_never_state(provider: ThingsProvider) -> None:
+    servicer = ProviderServicer(provider)
+    config = state(name="a", secret="s3cret")
+    response = plan(servicer, None, config)
+    assert summaries(response) == []
+    assert provider.things.seen_config is not None
+    assert provider.things.seen_config["secret"] == "s3cret"
+    planned = decoded(response.planned_state)
+    assert isinstance(planned, dict)
+    assert planned["secret"] is None
+    provider.things.create_answer = "with-secret"  # a careless resource echoes it back
+    request = pb.ApplyResourceChange.Request(
+        type_name="test_thing",
+        prior_state=dv(None),
+        planned_state=dv(state(name="a", enabled=True, serial=cty.UNKNOWN)),
+        config=dv(config),
+    )
+    applied = call(servicer, request)
+    assert summaries(applied) == []
+    assert provider.things.seen_config["secret"] == "s3cret"
+    new_state = decoded(applied.new_state)
+    assert isinstance(new_state, dict)
+    assert new_state["secret"] is None
+    assert b"s3cret" not in applied.SerializeToString()
+    read = call(
+        servicer, pb.ReadResource.Request(type_name="test_thing", current_state=dv(new_state))
+    )
+    assert b"s3cret" not in read.SerializeToString()
+
+
+def test_private_state_flows_from_plan_to_apply_to_read(provider: ThingsProvider) -> None:
+    servicer = ProviderServicer(provider)
+    planned = call(
+        servicer,
+        pb.PlanResourceChange.Request(
+            type_name="test_thing",
+            prior_state=dv(None),
+            proposed_new_state=dv(state(name="a")),
+            config=dv(state(name="a")),
+            prior_private=b"p",
+        ),
+    )
+    assert planned.planned_private == b"planned:p"
+    applied = apply(servicer, None, state(name="a", enabled=True, serial=cty.UNKNOWN))
+    assert applied.private == b"created"
+    request = pb.ReadResource.Request(
+        type_name="test_thing", current_state=applied.new_state, private=applied.private
+    )
+    read = call(servicer, request)
+    assert provider.things.seen_private == b"created"
+    assert read.private == b"created"  # the resource left it unchanged
+
+
+def test_a_read_naming_another_object_is_refused_and_the_state_kept(
+    provider: ThingsProvider,
+) -> None:
+    current = state(name="a", value="v", enabled=True, serial="s")
+    provider.things.remote["a"] = current
+    provider.things.rename_on_read = True
+    request = pb.ReadResource.Request(type_name="test_thing", current_state=dv(current))
+    response = call(ProviderServicer(provider), request)
+    assert summaries(response) == ["Provider Read A Different Object"]
+    assert decoded(response.new_state) == current
+
+
+@pytest.mark.parametrize(
+    ("allowed", "errors"), [(True, []), (False, ["Write-Only Attribute Not Allowed"])]
+)
+def test_write_only_values_need_a_terraform_that_allows_them(
+    provider: ThingsProvider, allowed: bool, errors: list[str]
+) -> None:
+    request = pb.ValidateResourceConfig.Request(
+        type_name="test_thing",
+        config=dv(state(name="a", secret="s")),
+        client_capabilities=pb.ClientCapabilities(write_only_attributes_allowed=allowed),
+    )
+    assert summaries(call(ProviderServicer(provider), request)) == errors
+
+
+def test_the_schema_marks_write_only_attributes(provider: ThingsProvider) -> None:
+    response = call(ProviderServicer(provider), pb.GetProviderSchema.Request())
+    attributes = response.resource_schemas["test_thing"].block.attributes
+    assert {a.name for a in attributes if a.write_only} == {"secret"}
