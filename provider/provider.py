@@ -17,7 +17,7 @@ from .plugin import log
 from .plugin.diagnostics import DiagnosticError, Diagnostics
 from .plugin.resource import Resource, State
 from .plugin.schema import Schema, boolean, string
-from .settings import Settings, resolve_settings
+from .settings import Settings, check_api_prefix, resolve_settings
 from .webhook import WebhookResource
 
 if TYPE_CHECKING:
@@ -72,7 +72,11 @@ class HumanitecProvider:
         return self._resources
 
     def validate(self, config: State, diags: Diagnostics) -> None:
-        """Nothing to check before configure: every attribute may come from elsewhere."""
+        """Check what the block itself sets; the rest may come from the environment."""
+        for name in ("api_prefix", "host"):
+            value = config.get(name)
+            if isinstance(value, str):
+                check_api_prefix(value, diags, name)
 
     def configure(self, config: State, terraform_version: str, diags: Diagnostics) -> None:
         settings = resolve_settings(config, diags)
@@ -81,13 +85,21 @@ class HumanitecProvider:
         log.redact(settings.token)
         with self._lock:
             # Under reattach one process serves many commands: the newest configuration
-            # wins (in-flight calls finish on the old client) and a past stop is forgotten.
-            self._settings, self._client = settings, None
+            # wins and a past stop is forgotten. The replaced client is closed, which ends
+            # its pooled connections once in-flight calls have finished.
+            replaced, self._settings, self._client = self._client, settings, None
             self._stopping.clear()
+        if replaced is not None:
+            replaced.close()
 
     def stop(self) -> None:
-        """Terraform is cancelling (Ctrl-C): cut short any wait between API retries."""
+        """Terraform is cancelling (Ctrl-C): end waits between retries and cut in-flight
+        requests short; they fail with an error saying they were cancelled."""
         self._stopping.set()
+        with self._lock:
+            client = self._client
+        if client is not None:
+            client.cancel()
 
     @property
     def client(self) -> HumanitecClient:

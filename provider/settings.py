@@ -19,11 +19,12 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from .plugin import cty
 from .plugin.diagnostics import AttributePath, Diagnostics
 
-__all__ = ["DEFAULT_API_PREFIX", "Settings", "resolve_settings"]
+__all__ = ["DEFAULT_API_PREFIX", "Settings", "check_api_prefix", "resolve_settings"]
 
 DEFAULT_API_PREFIX = "https://api.humanitec.io/"
 
@@ -91,13 +92,7 @@ def resolve_settings(
             "trailing newline from a file). Remove them; the token itself is not shown.",
             ("token",) if isinstance(block.get("token"), str) else None,
         )
-    if not api_prefix.startswith(("https://", "http://")):
-        diags.error(
-            "Invalid API Prefix",
-            f"The Humanitec API prefix must be an http(s) URL such as {DEFAULT_API_PREFIX}, "
-            f"got {api_prefix!r}.",
-            ("api_prefix",),
-        )
+    check_api_prefix(api_prefix, diags)
     if not token:
         diags.error(
             "Missing API Token Configuration",
@@ -118,6 +113,43 @@ def resolve_settings(
         return None
     verify = block.get("disable_ssl_certificate_verification") is not True
     return Settings(api_prefix=api_prefix, org_id=org_id, token=token, verify_tls=verify)
+
+
+def check_api_prefix(api_prefix: str, diags: Diagnostics, attribute: str = "api_prefix") -> None:
+    """An error on the provider's ``api_prefix`` unless webhook paths can be appended to it.
+
+    The same rules as the API client's, without importing httpx, so that
+    ``terraform validate`` reports them with the attribute path.
+    """
+    problem = _api_prefix_problem(api_prefix)
+    if problem:
+        # Not quoted back: a swapped argument could be the token.
+        diags.error(
+            "Invalid API Prefix",
+            f"The Humanitec API prefix {problem}. Use an http(s) URL such as {DEFAULT_API_PREFIX}.",
+            (attribute,),
+        )
+
+
+def _api_prefix_problem(api_prefix: str) -> str:
+    if any(char.isspace() or not char.isprintable() for char in api_prefix):
+        return "contains whitespace or non-printable characters"
+    try:
+        parts = urlsplit(api_prefix)
+        port = parts.port
+    except ValueError:
+        return "is not a valid URL (check the host and port)"
+    if parts.scheme.lower() not in ("http", "https"):
+        return "must start with http:// or https://"
+    if not parts.hostname or "%" in parts.netloc:
+        return "has no valid host name"
+    if port is not None and not 1 <= port <= 65535:
+        return "has an invalid port (must be 1 to 65535)"
+    if parts.username is not None or parts.password is not None:
+        return "must not contain a user name or password"
+    if "?" in api_prefix or "#" in api_prefix:
+        return "must not contain a query or fragment"
+    return ""
 
 
 def _printable_token(token: str) -> bool:

@@ -7,27 +7,65 @@ with the full body (200), delete ``DELETE .../{id}`` (204; 404 counts as
 deleted). Import ids are ``app_id/webhook_id``.
 
 The schema and API calls are the official provider's. Where it is silent or
-fragile, this one is safer: ``headers`` is sensitive (values are often
-credentials); URLs, ids and header names are checked at plan time and an
-undocumented trigger is a warning; a delete of a webhook already gone
-succeeds; a create whose outcome is unclear looks before it reports, so a
-webhook is neither lost nor created twice; a read that finds no application
-(a mistyped org or app) is an error, not a reason to forget every webhook.
+fragile, this one is safer:
+
+* credentials go in the write-only ``secret_headers_wo``: merged into the
+  headers sent, never in state or plan output, rotated by bumping
+  ``secret_headers_wo_version``; ``headers`` stays a plain, reviewable map;
+* URLs, ids and header names are checked at plan time, an undocumented trigger
+  is a warning, and a new webhook's application (with the token and org) is
+  checked at plan time, so mistakes fail review rather than apply;
+* a create whose outcome is unclear looks before it reports, and a create
+  that meets 409 adopts the webhook when it is exactly the planned one (a lost
+  answer of an earlier apply), so a webhook is neither lost nor created twice;
+* an answer that does not show what was written is read back, and one about
+  another webhook is never trusted;
+* a delete of a webhook already gone succeeds, and a read that finds no
+  application (a mistyped org or app) is an error, not a reason to forget
+  every webhook.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Protocol
 
-from .plugin.diagnostics import DiagnosticError, Diagnostics
-from .plugin.planning import values_equal
-from .plugin.resource import State
-from .plugin.schema import Schema, boolean, map_of_strings, nested_set, string
+from .application_check import ApplicationChecks
+from .plugin.diagnostics import DiagnosticError, Diagnostics, MapKey
+from .plugin.resource import (
+    ApplyResponse,
+    CreateRequest,
+    DeleteRequest,
+    DeleteResponse,
+    ImportRequest,
+    ImportResponse,
+    PlanRequest,
+    PlanResponse,
+    ReadRequest,
+    ReadResponse,
+    State,
+    UpdateRequest,
+    ValidateRequest,
+    ValidateResponse,
+)
+from .plugin.schema import Schema, boolean, map_of_strings, nested_set, number, string
 from .validators import HEADER_NAMES, HTTPS_URL, NOT_EMPTY, KnownTriggers
-from .webhook_state import request_from_state, state_from_response
+from .webhook_state import (
+    decode_secret_names,
+    encode_secret_names,
+    matches,
+    request_from_state,
+    secret_headers,
+    state_from_response,
+)
 
 if TYPE_CHECKING:
-    from .api import HumanitecClient, HumanitecError
+    from .api import (
+        HumanitecClient,
+        HumanitecError,
+        WebhookRequest,
+        WebhookResponse,
+        WebhookUpdateResponse,
+    )
 
 __all__ = ["SCHEMA", "WebhookResource"]
 
@@ -65,10 +103,10 @@ SCHEMA = Schema(
             default=False,
         ),
         "headers": map_of_strings(
-            "Custom webhook headers. Sensitive: values often carry credentials.",
+            "Custom webhook headers. Put credentials in `secret_headers_wo` instead: "
+            "these values are shown in plans and kept in state.",
             optional=True,
             computed=True,
-            sensitive=True,
             default={},
             validators=(HEADER_NAMES,),
         ),
@@ -85,6 +123,21 @@ SCHEMA = Schema(
             },
             required=True,
             validators=(KnownTriggers(),),
+        ),
+        "secret_headers_wo": map_of_strings(
+            "Write-only headers (Terraform 1.11+), merged into `headers` when sent, e.g. "
+            "credentials. Their values never reach state, plan output or logs; their names "
+            "are remembered so a refresh keeps them out of `headers`. A change is not "
+            "detected: bump `secret_headers_wo_version` to send new values.",
+            optional=True,
+            sensitive=True,
+            write_only=True,
+            validators=(HEADER_NAMES,),
+        ),
+        "secret_headers_wo_version": number(
+            "Change this number to send the current `secret_headers_wo` values, e.g. to "
+            "rotate a credential.",
+            optional=True,
         ),
     },
 )
@@ -108,48 +161,74 @@ class WebhookResource:
 
     def __init__(self, provider: ClientSource) -> None:
         self._provider = provider
+        self._app_checks = ApplicationChecks()
 
-    def validate(self, config: State, diags: Diagnostics) -> None:
-        """Declared validators cover everything."""
+    def validate(self, req: ValidateRequest) -> ValidateResponse:
+        response = ValidateResponse()
+        headers, secrets = req.config.get("headers"), req.config.get("secret_headers_wo")
+        if isinstance(headers, dict) and isinstance(secrets, dict):
+            plain = {name.lower() for name in headers}
+            for name in secrets:
+                if name.lower() in plain:
+                    response.diagnostics.error(
+                        "Header Set Twice",
+                        f"The header {name!r} is in both headers and secret_headers_wo. "
+                        "Keep it in one of them: secret_headers_wo for credentials.",
+                        ("secret_headers_wo", MapKey(name)),
+                    )
+        return response
 
-    def plan(self, prior: State | None, planned: State, diags: Diagnostics) -> State:
-        return planned
-
-    def create(self, planned: State, diags: Diagnostics) -> State | None:
-        from .api import ApiError, Conflict, TransportError
-
-        client = self._provider.client
-        app_id, webhook_id = _ids(planned)
-        try:
-            response = client.create_webhook(app_id, request_from_state(planned))
-        except Conflict as exc:
-            if exc.attempts > 1:  # our own earlier, retried attempt may have created it
-                return self._adopt(client, planned, exc, diags)
-            diags.error(
-                "Webhook Already Exists",
-                f"A webhook with id {webhook_id!r} already exists in organization "
-                f"{self._provider.org_id!r} ({exc}). Webhook ids are unique in an "
-                "organization: choose another id, or bring the existing webhook under "
-                f"Terraform with {_import_hint(app_id, webhook_id)}.",
-                ("id",),
+    def plan(self, req: PlanRequest) -> PlanResponse:
+        response = PlanResponse(req.planned)
+        secrets = req.config.get("secret_headers_wo")
+        if isinstance(secrets, dict):
+            response.private = encode_secret_names(secrets)
+        elif secrets is None:
+            response.private = b""
+        app_id = req.planned.get("app_id")
+        if req.prior is None and isinstance(app_id, str):
+            # Fail a wrong token, org or app in review, not after merge at apply.
+            response.diagnostics.extend(
+                self._app_checks.check(self._provider.client, self._provider.org_id, app_id)
             )
-            return None
-        except (TransportError, ApiError) as exc:
-            if isinstance(exc, ApiError) and exc.status_code not in _MAYBE_APPLIED:
-                _report(diags, "create", exc)
-                return None
-            # The POST may have reached Humanitec before the connection or a gateway
-            # failed. The id is ours, so look before reporting, rather than lose it.
-            return self._adopt(client, planned, exc, diags)
-        return state_from_response(response, planned, diags)
+        return response
 
-    def read(self, state: State, diags: Diagnostics) -> State | None:
+    def create(self, req: CreateRequest) -> ApplyResponse:
+        from .api import ApiError, Conflict, HumanitecError, TransportError
+
+        response = ApplyResponse(private=_private(req.config))
+        diags = response.diagnostics
+        client = self._provider.client
+        app_id = _ids(req.planned)[0]
+        sent = request_from_state(req.planned, secret_headers(req.config))
+        names = decode_secret_names(response.private or b"")
+        try:
+            answer = client.create_webhook(app_id, sent)
+        except Conflict as exc:
+            response.state = self._claim(client, req.planned, sent, names, exc, diags)
+            return response
+        except HumanitecError as exc:
+            if isinstance(exc, ApiError) and _rejected(exc.status_code):
+                _report(diags, "create", exc)
+            elif isinstance(exc, TransportError) and not exc.request_sent:
+                _report(diags, "create", exc)  # nothing reached Humanitec: nothing to find
+            else:
+                # The POST may have been applied before the connection, a gateway or the
+                # answer failed. The id is ours, so look before reporting, rather than lose it.
+                response.state = self._recover(client, req.planned, sent, names, exc, diags)
+            return response
+        response.state = self._settle(client, req.planned, sent, names, answer, diags)
+        return response
+
+    def read(self, req: ReadRequest) -> ReadResponse:
         from .api import HumanitecError, NotFound
 
+        response = ReadResponse()
+        diags = response.diagnostics
         client = self._provider.client
-        app_id, webhook_id = _ids(state)
+        app_id, webhook_id = _ids(req.state)
         try:
-            response = client.get_webhook(app_id, webhook_id)
+            found = client.get_webhook(app_id, webhook_id)
         except NotFound:
             if self._application_exists(client, app_id, diags):
                 diags.warning(
@@ -157,65 +236,96 @@ class WebhookResource:
                     f"The webhook ({webhook_id}) was deleted outside Terraform; it is removed "
                     "from the state and the next apply creates it again.",
                 )
-            return None
+            return response
         except HumanitecError as exc:
             _report(diags, "read", exc)
-            return None
-        return state_from_response(response, state, diags)
+            return response
+        names = decode_secret_names(req.private)
+        response.state = state_from_response(found, req.state, diags, names)
+        return response
 
-    def update(self, prior: State, planned: State, diags: Diagnostics) -> State | None:
+    def update(self, req: UpdateRequest) -> ApplyResponse:
         from .api import HumanitecError, NotFound
 
+        response = ApplyResponse(private=_private(req.config))
+        diags = response.diagnostics
         client = self._provider.client
-        app_id, webhook_id = _ids(planned)
+        app_id, webhook_id = _ids(req.planned)
+        sent = request_from_state(req.planned, secret_headers(req.config))
+        names = decode_secret_names(response.private or b"")
         try:
-            response = client.update_webhook(app_id, webhook_id, request_from_state(planned))
+            answer = client.update_webhook(app_id, webhook_id, sent)
         except NotFound:
             diags.error(
                 "Webhook Not Found",
                 f"The webhook ({webhook_id}) was deleted outside Terraform during this run. "
                 "Run terraform apply again to create it.",
             )
-            return None
+            return response
         except HumanitecError as exc:
             _report(diags, "update", exc)
-            return None
-        if response.url is not None and response.triggers is not None:
-            return state_from_response(response, planned, diags)
-        # The PATCH answer may leave url or triggers null (its schema allows it): read back
-        # what Humanitec now holds instead of planning a change that did not happen.
-        try:
-            return state_from_response(client.get_webhook(app_id, webhook_id), planned, diags)
-        except HumanitecError as exc:
-            diags.warning(
-                "Webhook Not Read Back",
-                f"The webhook was updated, but reading it back failed ({exc}); the state "
-                "holds the planned values until the next refresh.",
-            )
-            return planned
+            return response
+        response.state = self._settle(client, req.planned, sent, names, answer, diags)
+        return response
 
-    def delete(self, prior: State, diags: Diagnostics) -> None:
+    def delete(self, req: DeleteRequest) -> DeleteResponse:
         from .api import HumanitecError, NotFound
 
+        response = DeleteResponse()
         try:
-            self._provider.client.delete_webhook(*_ids(prior))
+            self._provider.client.delete_webhook(*_ids(req.prior))
         except NotFound:
-            return  # already gone: the goal of the delete is reached
+            pass  # already gone: the goal of the delete is reached
         except HumanitecError as exc:
-            _report(diags, "delete", exc)
+            _report(response.diagnostics, "delete", exc)
+        return response
 
-    def import_state(self, import_id: str, diags: Diagnostics) -> State | None:
-        parts = import_id.split("/")
+    def import_state(self, req: ImportRequest) -> ImportResponse:
+        parts = req.id.split("/")
         if len(parts) != 2 or not all(parts):
             raise DiagnosticError(
                 "Unexpected Import Identifier",
                 "Expected import identifier with format: app_id/webhook_id. "
-                f"Got: {go_quote(import_id)}",
+                f"Got: {go_quote(req.id)}",
             )
-        return {"app_id": parts[0], "id": parts[1]}
+        return ImportResponse(state={"app_id": parts[0], "id": parts[1]})
 
-    def _adopt(
-        self, client: HumanitecClient, planned: State, error: HumanitecError, diags: Diagnostics
+    def _settle(
+        self,
+        client: HumanitecClient,
+        planned: State,
+        sent: WebhookRequest,
+        names: frozenset[str],
+        answer: WebhookResponse | WebhookUpdateResponse,
+        diags: Diagnostics,
+    ) -> State:
+        """The state after a successful write. An answer that does not show what was sent
+        (url null, odd values, another id) is not trusted: read back what Humanitec holds."""
+        from .api import HumanitecError
+
+        if matches(answer, sent):
+            return state_from_response(answer, planned, diags, names)
+        app_id, webhook_id = _ids(planned)
+        try:
+            found = client.get_webhook(app_id, webhook_id)
+        except HumanitecError as exc:
+            diags.warning(
+                "Webhook Not Read Back",
+                f"The webhook was written, but Humanitec's answer was incomplete and reading "
+                f"it back failed ({exc}); the state holds the planned values until the next "
+                "refresh.",
+            )
+            return planned
+        return state_from_response(found, planned, diags, names)
+
+    def _recover(
+        self,
+        client: HumanitecClient,
+        planned: State,
+        sent: WebhookRequest,
+        names: frozenset[str],
+        error: HumanitecError,
+        diags: Diagnostics,
     ) -> State | None:
         """After a create whose outcome is unclear: the webhook if it is ours, else an error."""
         from .api import HumanitecError, NotFound
@@ -230,21 +340,97 @@ class WebhookResource:
             diags.error(
                 "Webhook Creation Outcome Unknown",
                 f"Creating webhook {webhook_id!r} failed ({error}) and checking whether it "
-                f"exists failed too ({exc}). Check in Humanitec; if it exists, import it "
-                f"with {_import_hint(app_id, webhook_id)}.",
+                f"was created failed too ({exc}). Run terraform apply again: if Humanitec "
+                "holds this webhook as planned, the next apply adopts it.",
                 ("id",),
             )
             return None
-        state = state_from_response(found, planned, Diagnostics())
-        if not values_equal(state, planned, SCHEMA.object_type()):
+        if not matches(found, sent):
             diags.error(
                 "Webhook Already Exists",
-                f"Creating webhook {webhook_id!r} failed ({error}), and a different webhook "
-                "with that id exists. Choose another id or import the existing webhook.",
+                f"Creating webhook {webhook_id!r} failed ({error}), and application "
+                f"{app_id!r} holds a different webhook with that id. Choose another id, or "
+                f"bring it under Terraform with {_import_hint(app_id, webhook_id)}.",
                 ("id",),
             )
             return None
-        return state
+        return state_from_response(found, planned, diags, names)
+
+    def _claim(
+        self,
+        client: HumanitecClient,
+        planned: State,
+        sent: WebhookRequest,
+        names: frozenset[str],
+        conflict: HumanitecError,
+        diags: Diagnostics,
+    ) -> State | None:
+        """The id is taken (409): adopt the webhook if it is exactly the planned one, which
+        heals a create whose success was lost; otherwise name who holds the id."""
+        from .api import HumanitecError, NotFound
+
+        app_id, webhook_id = _ids(planned)
+        org_id = self._provider.org_id
+        try:
+            found = client.get_webhook(app_id, webhook_id)
+        except NotFound:
+            found = None
+        except HumanitecError as exc:
+            diags.error(
+                "Webhook Already Exists",
+                f"A webhook with id {webhook_id!r} already exists in organization {org_id!r} "
+                f"({conflict}), and looking it up failed ({exc}). Run terraform apply again.",
+                ("id",),
+            )
+            return None
+        if found is not None and matches(found, sent):
+            if getattr(conflict, "attempts", 1) > 1:
+                # This call was retried: the webhook is its own earlier attempt's.
+                return state_from_response(found, planned, diags, names)
+            diags.warning(
+                "Existing Webhook Adopted",
+                f"Application {app_id!r} already held webhook {webhook_id!r} exactly as "
+                "planned (for example from an earlier apply whose answer was lost), so "
+                "Terraform now manages it instead of creating another.",
+            )
+            return state_from_response(found, planned, diags, names)
+        holder: str | None
+        if found is not None:
+            holder, detail = app_id, "with different settings"
+        else:
+            holder, detail = self._holder(client, webhook_id, app_id), "in another application"
+        where = f"application {holder!r}" if holder else "an application this token cannot read"
+        hint = (
+            f"bring it under Terraform with {_import_hint(holder, webhook_id)} "
+            f'(app_id = "{holder}")'
+            if holder
+            else "check in Humanitec which application holds it"
+        )
+        diags.error(
+            "Webhook Already Exists",
+            f"Webhook ids are unique in an organization, and {where} of organization "
+            f"{org_id!r} already holds {webhook_id!r} {detail}. Choose another id, or {hint}.",
+            ("id",),
+        )
+        return None
+
+    def _holder(self, client: HumanitecClient, webhook_id: str, skip: str) -> str | None:
+        """Which application holds ``webhook_id``; None if none can be found."""
+        from .api import HumanitecError, NotFound
+
+        try:
+            apps = [a.id for a in client.list_applications() if a.id != skip]
+        except HumanitecError:
+            return None
+        for app in apps:
+            try:
+                client.get_webhook(app, webhook_id)
+            except NotFound:
+                continue
+            except HumanitecError:
+                return None
+            return app
+        return None
 
     def _application_exists(self, client: HumanitecClient, app_id: str, diags: Diagnostics) -> bool:
         """Tell "this webhook is gone" from "this org or app is wrong" before forgetting it."""
@@ -268,6 +454,17 @@ class WebhookResource:
         return True
 
 
+def _private(config: State) -> bytes:
+    """The private state an apply leaves: the names of the secret headers sent."""
+    secrets = secret_headers(config)
+    return encode_secret_names(secrets) if secrets else b""
+
+
+def _rejected(status_code: int) -> bool:
+    """A 4xx other than 408/429 means Humanitec refused the request: nothing was created."""
+    return 400 <= status_code < 500 and status_code not in (408, 429)
+
+
 def _ids(state: State) -> tuple[str, str]:
     """(app_id, webhook_id): where the webhook lives in the API."""
     return str(state["app_id"]), str(state["id"])
@@ -275,10 +472,6 @@ def _ids(state: State) -> tuple[str, str]:
 
 def _import_hint(app_id: str, webhook_id: str) -> str:
     return f'an import block (id = "{app_id}/{webhook_id}")'
-
-
-# A gateway error may hide a create that Humanitec did apply.
-_MAYBE_APPLIED = frozenset({502, 503, 504})
 
 
 def _report(diags: Diagnostics, action: str, error: HumanitecError) -> None:

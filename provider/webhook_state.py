@@ -1,18 +1,23 @@
 """Terraform state <-> Humanitec API models for ``humanitec_webhook``.
 
-The only place where Terraform values meet API models. Two rules keep plans
-quiet and nothing lost:
+The only place where Terraform values meet API models. Rules that keep plans
+quiet, nothing lost and nothing wrongly trusted:
 
 * an empty map and a missing map mean the same to Humanitec, so an empty
   answer keeps the form Terraform already holds (``{}`` or null);
 * the API may hold non-string header or payload values (its schema allows
   any JSON); Terraform's map of strings cannot, so such a value is kept as its
-  JSON text and reported as an error with its path, never silently dropped.
+  JSON text with a warning: the plan shows it as drift and apply overwrites it;
+* an answer that names another webhook is refused: its id must never enter
+  the state, where a replacement would delete that stranger's webhook;
+* secret headers (``secret_headers_wo``) are merged into what is sent and kept
+  out of what is read, by name.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Collection, Mapping
 from typing import TYPE_CHECKING, Any
 
 from .plugin import cty
@@ -22,11 +27,45 @@ from .plugin.resource import State
 if TYPE_CHECKING:
     from .api import WebhookRequest, WebhookResponse, WebhookUpdateResponse
 
-__all__ = ["request_from_state", "state_from_response"]
+__all__ = [
+    "decode_secret_names",
+    "encode_secret_names",
+    "matches",
+    "request_from_state",
+    "secret_headers",
+    "state_from_response",
+]
 
 
-def request_from_state(state: State) -> WebhookRequest:
-    """The full request body the official provider sends, from a planned state."""
+def secret_headers(config: State) -> dict[str, str]:
+    """The write-only secret headers of a configuration (known at apply)."""
+    value = config.get("secret_headers_wo")
+    if not isinstance(value, dict):
+        return {}
+    return {k: v for k, v in value.items() if isinstance(v, str)}
+
+
+def encode_secret_names(names: Collection[str]) -> bytes:
+    """Private state: which header names are secret, so read keeps them out of ``headers``."""
+    return json.dumps({"secret_headers": sorted(names)}, separators=(",", ":")).encode()
+
+
+def decode_secret_names(private: bytes) -> frozenset[str]:
+    """The secret header names in private state; anything unreadable means none."""
+    try:
+        names = json.loads(private)["secret_headers"] if private else []
+    except (ValueError, KeyError, TypeError):
+        return frozenset()
+    return (
+        frozenset(n for n in names if isinstance(n, str))
+        if isinstance(names, list)
+        else (frozenset())
+    )
+
+
+def request_from_state(state: State, secrets: Mapping[str, str] | None = None) -> WebhookRequest:
+    """The full request body the official provider sends, from a planned state,
+    with the secret headers merged into ``headers``."""
     from .api import EventBaseRequest, WebhookRequest
 
     if not cty.is_wholly_known(state):
@@ -39,7 +78,7 @@ def request_from_state(state: State) -> WebhookRequest:
     assert isinstance(triggers, list)
     return WebhookRequest(
         disabled=bool(state["disabled"]),
-        headers=_as_dict(state["headers"]) or {},
+        headers={**(_as_dict(state["headers"]) or {}), **(secrets or {})},
         id=str(state["id"]),
         payload=_as_dict(state["payload"]),
         triggers=[
@@ -51,20 +90,52 @@ def request_from_state(state: State) -> WebhookRequest:
     )
 
 
+def matches(found: WebhookResponse | WebhookUpdateResponse, sent: WebhookRequest) -> bool:
+    """Whether Humanitec holds exactly what ``sent`` asks for (before adopting it)."""
+    found_id = getattr(found, "id", None)
+    return (
+        (found_id is None or found_id == sent.id)
+        and found.url == sent.url
+        and bool(found.disabled) == bool(sent.disabled)
+        and (found.headers or {}) == (sent.headers or {})
+        and (found.payload or {}) == (sent.payload or {})
+        and found.triggers is not None
+        and {(t.scope, t.type) for t in found.triggers}
+        == {(t.scope, t.type) for t in sent.triggers or []}
+    )
+
+
 def state_from_response(
-    response: WebhookResponse | WebhookUpdateResponse, reference: State, diags: Diagnostics
+    response: WebhookResponse | WebhookUpdateResponse,
+    reference: State,
+    diags: Diagnostics,
+    secret_names: Collection[str] = (),
 ) -> State:
-    """The state for an API answer; ``reference`` (plan or prior) supplies what it lacks."""
-    webhook_id = getattr(response, "id", None) or reference["id"]
+    """The state for an API answer; ``reference`` (plan or prior) supplies what it lacks.
+
+    Raises ``DiagnosticError`` when the answer is about another webhook.
+    """
+    answered_id = getattr(response, "id", None)
+    if answered_id is not None and answered_id != reference["id"]:
+        raise DiagnosticError(
+            "Unexpected API Response",
+            f"Humanitec was asked for webhook {reference['id']!r} and answered with webhook "
+            f"{answered_id!r}. The answer is not trusted and the state is left unchanged.",
+            ("id",),
+        )
+    hidden = {name.lower() for name in secret_names}
+    headers = {k: v for k, v in (response.headers or {}).items() if k.lower() not in hidden}
     return {
-        "id": webhook_id,
+        "id": reference["id"],
         "app_id": reference["app_id"],
         "url": response.url,
         "disabled": bool(response.disabled),
         # headers defaults to {}: an empty answer is always {}, as a create would plan it.
-        "headers": _string_map("headers", response.headers, diags) or {},
+        "headers": _string_map("headers", headers, diags) or {},
         "payload": _payload(response.payload, reference.get("payload"), diags),
         "triggers": [{"scope": t.scope, "type": t.type} for t in response.triggers or []],
+        "secret_headers_wo": None,
+        "secret_headers_wo_version": reference.get("secret_headers_wo_version"),
     }
 
 
@@ -92,13 +163,13 @@ def _string_map(
             out[key] = value
             continue
         out[key] = json.dumps(value)
-        # Header values are secret: name the key and the JSON type, never the value.
+        # Header values may be secret: name the key and the JSON type, never the value.
         shown = type(value).__name__ if name == "headers" else json.dumps(value)
-        diags.error(
-            "Unexpected API Response",
-            f"Humanitec returned {name}[{key!r}] as a non-string value ({shown}), but this "
-            "provider manages string values only. Set it to a string in Humanitec or in the "
-            "configuration.",
+        diags.warning(
+            "Non-String Value In Humanitec",
+            f"Humanitec holds {name}[{key!r}] as a non-string value ({shown}). This provider "
+            "manages string values, so it is shown as its JSON text: the plan shows the "
+            "difference and apply sets the configured string (or removes it).",
             (name, MapKey(key)),
         )
     return out

@@ -196,6 +196,8 @@ def _attribute_item(name: str, attribute: Attribute, anchor: str) -> str:
     flags = [_type_name(attribute)]
     if attribute.sensitive:
         flags.append("Sensitive")
+    if attribute.write_only:
+        flags.append("Write-only")
     if attribute.deprecation:
         flags.append("Deprecated")
     notes = []

@@ -12,6 +12,7 @@ import pytest
 
 from provider.api import NotFound, TransportError
 from provider.emulator import BackgroundServer
+from provider.plugin import cty
 from provider.plugin.diagnostics import DiagnosticError, Diagnostics
 from provider.plugin.log import JSONLineHandler
 from provider.provider import SCHEMA, HumanitecProvider
@@ -52,13 +53,37 @@ def test_failed_configuration_leaves_no_client() -> None:
     assert raised.value.diagnostic.summary == "Provider Not Configured"
 
 
-def test_a_prefix_the_client_refuses_is_a_configuration_error() -> None:
-    provider, diags = configured(api_prefix="http://[::1", org_id="o", token=TOKEN)
-    assert list(diags) == []
-    with pytest.raises(DiagnosticError) as raised:
-        provider.client  # noqa: B018
-    assert raised.value.diagnostic.summary == "Invalid Provider Configuration"
-    assert TOKEN not in raised.value.diagnostic.detail
+@pytest.mark.parametrize(
+    "prefix",
+    [
+        "http://[::1",
+        "ftp://x",
+        "https://u:p@h/",
+        "https://h/?q=1",
+        "https://h:99999/",
+        "https:// h",
+    ],
+)
+def test_a_bad_prefix_is_an_error_on_the_block_at_validate(prefix: str) -> None:
+    diags = Diagnostics()
+    HumanitecProvider().validate(block(api_prefix=prefix), diags)  # type: ignore[arg-type]
+    assert [(d.summary, d.path) for d in diags] == [("Invalid API Prefix", ("api_prefix",))]
+    _, diags = configured(api_prefix=prefix, org_id="o", token=TOKEN)
+    assert [d.summary for d in diags] == ["Invalid API Prefix"]
+
+
+def test_a_good_or_unknown_prefix_passes_validate() -> None:
+    for prefix in ("https://api.humanitec.io/", "http://127.0.0.1:8080", None, cty.UNKNOWN):
+        diags = Diagnostics()
+        HumanitecProvider().validate(block(api_prefix=prefix), diags)  # type: ignore[arg-type]
+        assert list(diags) == []
+
+
+def test_a_token_given_as_prefix_is_not_echoed() -> None:
+    diags = Diagnostics()
+    HumanitecProvider().validate(block(api_prefix=TOKEN), diags)  # type: ignore[arg-type]
+    [diagnostic] = diags
+    assert TOKEN not in diagnostic.detail
 
 
 def test_the_client_is_built_once_on_first_use() -> None:
@@ -106,3 +131,14 @@ def test_a_new_configuration_forgets_a_past_stop(scripted: tuple[str, ScriptedAp
     with provider.client as client, pytest.raises(NotFound):
         client.get_webhook("app", "hook")
     assert len(app.received) == 2
+
+
+def test_configure_closes_the_client_it_replaces() -> None:
+    provider, _ = configured(api_prefix="http://127.0.0.1:9", org_id="o", token=TOKEN)
+    old = provider.client
+    provider.configure(
+        block(api_prefix="http://127.0.0.1:9", org_id="o", token=TOKEN), "1.15.5", Diagnostics()
+    )  # type: ignore[arg-type]
+    assert provider.client is not old
+    with pytest.raises(RuntimeError, match="closed"):
+        old.get_webhook("app", "hook")

@@ -11,8 +11,17 @@ import pytest
 from provider.api import HumanitecClient
 from provider.emulator import BackgroundServer, EmulatorServer
 from provider.plugin import cty
-from provider.plugin.diagnostics import DiagnosticError, Diagnostics, Severity
-from provider.plugin.resource import State
+from provider.plugin.diagnostics import DiagnosticError, Diagnostics, MapKey, Severity
+from provider.plugin.resource import (
+    CreateRequest,
+    DeleteRequest,
+    ImportRequest,
+    PlanRequest,
+    ReadRequest,
+    State,
+    UpdateRequest,
+    ValidateRequest,
+)
 from provider.webhook import WebhookResource, go_quote
 from tests.api.scripted import Reply, ScriptedApp
 
@@ -71,8 +80,39 @@ def planned(webhook_id: str, **values: cty.Value) -> State:
         "headers": {},
         "payload": None,
         "triggers": [{"scope": "environment", "type": "created"}],
+        "secret_headers_wo": None,
+        "secret_headers_wo_version": None,
         **values,
     }
+
+
+def create(
+    resource: WebhookResource, want: State, diags: Diagnostics, **config: cty.Value
+) -> State | None:
+    """Apply a create as the servicer does: planned values, configuration beside them."""
+    answer = resource.create(CreateRequest(want, {**want, **config}))
+    diags.extend(answer.diagnostics)
+    return answer.state
+
+
+def read(
+    resource: WebhookResource, state: State, diags: Diagnostics, private: bytes = b""
+) -> State | None:
+    answer = resource.read(ReadRequest(state, private))
+    diags.extend(answer.diagnostics)
+    return answer.state
+
+
+def update(
+    resource: WebhookResource, prior: State, want: State, diags: Diagnostics
+) -> State | None:
+    answer = resource.update(UpdateRequest(prior, want, want))
+    diags.extend(answer.diagnostics)
+    return answer.state
+
+
+def delete(resource: WebhookResource, prior: State, diags: Diagnostics) -> None:
+    diags.extend(resource.delete(DeleteRequest(prior)).diagnostics)
 
 
 def as_response(state: State) -> dict[str, Any]:
@@ -88,18 +128,147 @@ def summaries(diags: Diagnostics) -> list[tuple[Severity, str]]:
 def test_create_then_read_round_trips(resource: WebhookResource) -> None:
     want = planned("round-trip", payload={"app": "${app_id}"}, headers={"X-A": "1"})
     diags = Diagnostics()
-    assert resource.create(want, diags) == want
-    assert resource.read(want, diags) == want
+    assert create(resource, want, diags) == want
+    assert read(resource, want, diags) == want
     assert list(diags) == []
 
 
-def test_create_of_a_taken_id_says_how_to_import(resource: WebhookResource) -> None:
-    resource.create(planned("taken"), Diagnostics())
+def test_create_of_a_taken_id_adopts_an_identical_webhook(resource: WebhookResource) -> None:
+    want = planned("taken-same", headers={"X-A": "1"}, payload={"a": "b"})
+    create(resource, want, Diagnostics())
     diags = Diagnostics()
-    assert resource.create(planned("taken"), diags) is None
+    assert create(resource, want, diags) == want
+    assert summaries(diags) == [(Severity.WARNING, "Existing Webhook Adopted")]
+
+
+def test_create_of_a_taken_id_names_the_holder_and_how_to_import(
+    resource: WebhookResource,
+) -> None:
+    create(resource, planned("taken"), Diagnostics())
+    diags = Diagnostics()
+    assert create(resource, planned("taken", url="https://other.example.com"), diags) is None
     [diagnostic] = diags
     assert diagnostic.summary == "Webhook Already Exists"
+    assert f"application {APP!r}" in diagnostic.detail
     assert f'id = "{APP}/taken"' in diagnostic.detail
+
+
+def test_secret_headers_are_sent_but_kept_out_of_the_state(
+    resource: WebhookResource, emulator: EmulatorServer
+) -> None:
+    want = planned("with-secret", headers={"X-Plain": "p"}, secret_headers_wo_version=1)
+    config = {"secret_headers_wo": {"Authorization": "Bearer s3cret"}}
+    answer = resource.create(CreateRequest(want, {**want, **config}))
+    assert list(answer.diagnostics) == []
+    assert answer.state == want
+    with client_for(emulator.url) as client:
+        held = client.get_webhook(APP, "with-secret")
+    assert held.headers == {"X-Plain": "p", "Authorization": "Bearer s3cret"}
+    # Read keeps the secret header out of `headers` by the name kept in private state.
+    assert answer.private is not None
+    diags = Diagnostics()
+    assert read(resource, want, diags, answer.private) == want
+    # Without that private state (an import), the header shows: nothing is hidden blindly.
+    refreshed = read(resource, want, diags)
+    assert refreshed is not None
+    assert refreshed["headers"] == {"X-Plain": "p", "Authorization": "Bearer s3cret"}
+
+
+def test_a_header_in_both_maps_is_refused(resource: WebhookResource) -> None:
+    config = planned("twice", headers={"Authorization": "a"})
+    config["secret_headers_wo"] = {"authorization": "b"}
+    [diagnostic] = resource.validate(ValidateRequest(config)).diagnostics
+    assert diagnostic.summary == "Header Set Twice"
+    assert diagnostic.path == ("secret_headers_wo", MapKey("authorization"))
+
+
+def test_plan_of_a_create_checks_the_application_once(
+    scripted: tuple[WebhookResource, ScriptedApp],
+) -> None:
+    resource, app = scripted
+    app.script(Reply(404, {"error": "API-404", "message": "no such app"}))
+    for _ in range(3):
+        request = PlanRequest(None, planned("p"), planned("p"))
+        [diagnostic] = resource.plan(request).diagnostics
+        assert (diagnostic.summary, diagnostic.path) == ("Application Not Found", ("app_id",))
+    assert [(r.method, r.raw_path) for r in app.received] == [("GET", f"/orgs/{ORG}/apps/{APP}")]
+
+
+@pytest.mark.parametrize(
+    ("status", "summary"),
+    [(401, "Humanitec Token Rejected"), (403, "Humanitec Access Denied")],
+    ids=str,
+)
+def test_plan_of_a_create_reports_bad_credentials(
+    scripted: tuple[WebhookResource, ScriptedApp], status: int, summary: str
+) -> None:
+    resource, app = scripted
+    app.script(Reply(status, {"error": "API", "message": "no"}))
+    [diagnostic] = resource.plan(PlanRequest(None, planned("p"), planned("p"))).diagnostics
+    assert (diagnostic.severity, diagnostic.summary) == (Severity.ERROR, summary)
+
+
+def test_plan_of_an_update_asks_nothing(scripted: tuple[WebhookResource, ScriptedApp]) -> None:
+    resource, app = scripted
+    assert (
+        list(resource.plan(PlanRequest(planned("p"), planned("p"), planned("p"))).diagnostics) == []
+    )
+    assert app.received == []
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        {"url": None},
+        {"headers": {"X-A": 1}},
+        {"id": "victim"},
+    ],
+    ids=["url-null", "non-string-header", "wrong-id"],
+)
+def test_a_create_answer_that_does_not_show_what_was_sent_is_read_back(
+    scripted: tuple[WebhookResource, ScriptedApp], answer: dict[str, Any]
+) -> None:
+    resource, app = scripted
+    want = planned("odd", headers={"X-A": "1"})
+    app.script(Reply(201, {**as_response(want), **answer}), Reply(200, as_response(want)))
+    diags = Diagnostics()
+    assert create(resource, want, diags) == want
+    assert list(diags) == []
+    assert [r.method for r in app.received] == ["POST", "GET"]
+
+
+def test_a_create_answered_with_204_looks_and_adopts(
+    scripted: tuple[WebhookResource, ScriptedApp],
+) -> None:
+    resource, app = scripted
+    want = planned("no-content")
+    app.script(Reply(204), Reply(200, as_response(want)))
+    diags = Diagnostics()
+    assert create(resource, want, diags) == want
+    assert [r.method for r in app.received] == ["POST", "GET"]
+
+
+def test_a_read_answer_naming_another_webhook_is_refused(
+    scripted: tuple[WebhookResource, ScriptedApp],
+) -> None:
+    resource, app = scripted
+    app.script(Reply(200, as_response(planned("victim"))))
+    with pytest.raises(DiagnosticError) as raised:
+        read(resource, planned("r1"), Diagnostics())
+    assert raised.value.diagnostic.path == ("id",)
+    assert "victim" in raised.value.diagnostic.detail
+
+
+def test_a_non_string_header_in_humanitec_is_drift_not_a_blocker(
+    scripted: tuple[WebhookResource, ScriptedApp],
+) -> None:
+    resource, app = scripted
+    app.script(Reply(200, {**as_response(planned("ns")), "headers": {"X-N": 5}}))
+    diags = Diagnostics()
+    state = read(resource, planned("ns"), diags)
+    assert state is not None
+    assert state["headers"] == {"X-N": "5"}
+    assert summaries(diags) == [(Severity.WARNING, "Non-String Value In Humanitec")]
 
 
 @pytest.mark.parametrize("status", [502, 503, 504], ids=str)
@@ -112,7 +281,7 @@ def test_create_behind_a_failing_gateway_adopts_the_webhook_it_made(
         Reply(status, {"error": "GW", "message": "bad gateway"}), Reply(200, as_response(want))
     )
     diags = Diagnostics()
-    assert resource.create(want, diags) == want
+    assert create(resource, want, diags) == want
     assert list(diags) == []
     assert [r.method for r in app.received] == ["POST", "GET"]
 
@@ -126,7 +295,7 @@ def test_create_behind_a_failing_gateway_reports_when_nothing_was_made(
         Reply(404, {"error": "x", "message": "nope"}),
     )
     diags = Diagnostics()
-    assert resource.create(planned("gw2"), diags) is None
+    assert create(resource, planned("gw2"), diags) is None
     assert summaries(diags) == [(Severity.ERROR, "Humanitec API Error")]
 
 
@@ -139,7 +308,7 @@ def test_create_does_not_adopt_a_different_webhook(
         Reply(503, {"error": "GW", "message": "unavailable"}), Reply(200, as_response(other))
     )
     diags = Diagnostics()
-    assert resource.create(planned("gw3"), diags) is None
+    assert create(resource, planned("gw3"), diags) is None
     assert summaries(diags) == [(Severity.ERROR, "Webhook Already Exists")]
 
 
@@ -154,13 +323,13 @@ def test_conflict_after_a_retried_create_is_our_own_webhook(
         Reply(200, as_response(want)),
     )
     diags = Diagnostics()
-    assert resource.create(want, diags) == want
+    assert create(resource, want, diags) == want
     assert list(diags) == []
 
 
 def test_read_of_a_deleted_webhook_warns_and_forgets_it(resource: WebhookResource) -> None:
     diags = Diagnostics()
-    assert resource.read(planned("never-made"), diags) is None
+    assert read(resource, planned("never-made"), diags) is None
     assert summaries(diags) == [(Severity.WARNING, "Webhook Not Found")]
 
 
@@ -168,7 +337,7 @@ def test_read_in_a_missing_application_is_an_error_not_a_deletion(
     resource: WebhookResource,
 ) -> None:
     diags = Diagnostics()
-    assert resource.read(planned("w", app_id="no-such-app"), diags) is None
+    assert read(resource, planned("w", app_id="no-such-app"), diags) is None
     [diagnostic] = diags
     assert (diagnostic.severity, diagnostic.summary, diagnostic.path) == (
         Severity.ERROR,
@@ -185,26 +354,26 @@ def test_update_with_null_fields_in_the_answer_reads_the_webhook_back(
     answer = {k: as_response(want)[k] for k in ("disabled", "headers", "payload")}
     app.script(Reply(200, {**answer, "url": None, "triggers": None}), Reply(200, as_response(want)))
     diags = Diagnostics()
-    assert resource.update(planned("patched"), want, diags) == want
+    assert update(resource, planned("patched"), want, diags) == want
     assert [r.method for r in app.received] == ["PATCH", "GET"]
 
 
 def test_update_of_a_deleted_webhook_is_an_error(resource: WebhookResource) -> None:
     diags = Diagnostics()
-    assert resource.update(planned("gone"), planned("gone", disabled=True), diags) is None
+    assert update(resource, planned("gone"), planned("gone", disabled=True), diags) is None
     assert summaries(diags) == [(Severity.ERROR, "Webhook Not Found")]
 
 
 def test_delete_of_a_webhook_already_gone_succeeds(resource: WebhookResource) -> None:
     diags = Diagnostics()
-    resource.delete(planned("already-gone"), diags)
+    delete(resource, planned("already-gone"), diags)
     assert list(diags) == []
 
 
 def test_transport_failures_are_client_errors(emulator: EmulatorServer) -> None:
     with client_for("http://127.0.0.1:9") as client:  # nothing listens on the discard port
         diags = Diagnostics()
-        WebhookResource(Source(client)).delete(planned("x"), diags)
+        delete(WebhookResource(Source(client)), planned("x"), diags)
     assert summaries(diags) == [(Severity.ERROR, "Humanitec Client Error")]
 
 
@@ -213,7 +382,7 @@ def test_transport_failures_are_client_errors(emulator: EmulatorServer) -> None:
 )
 def test_malformed_import_ids_get_the_official_message(import_id: str) -> None:
     with client_for("http://127.0.0.1:9") as client, pytest.raises(DiagnosticError) as raised:
-        WebhookResource(Source(client)).import_state(import_id, Diagnostics())
+        WebhookResource(Source(client)).import_state(ImportRequest(import_id))
     assert raised.value.diagnostic.detail == (
         f"Expected import identifier with format: app_id/webhook_id. Got: {go_quote(import_id)}"
     )

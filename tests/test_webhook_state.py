@@ -10,7 +10,13 @@ from provider.api import WebhookResponse, WebhookUpdateResponse, webhook_request
 from provider.plugin import cty
 from provider.plugin.diagnostics import DiagnosticError, Diagnostics, MapKey, Severity
 from provider.plugin.resource import State
-from provider.webhook_state import request_from_state, state_from_response
+from provider.webhook_state import (
+    decode_secret_names,
+    encode_secret_names,
+    matches,
+    request_from_state,
+    state_from_response,
+)
 
 TRIGGER: dict[str, cty.Value] = {"scope": "environment", "type": "created"}
 
@@ -107,13 +113,15 @@ def test_state_from_response_maps_every_field() -> None:
     diags = Diagnostics()
     answer = response(
         id="from-api",
+        url="https://example.com/hook",
         disabled=True,
         headers={"X-Token": "t"},
         payload={"k": "v"},
         triggers=[TRIGGER, {"scope": "deployment", "type": "started"}],
         created_at="2024-01-01T00:00:00Z",
     )
-    assert state_from_response(answer, state(app_id="my-app"), diags) == {
+    reference = state(id="from-api", app_id="my-app", secret_headers_wo_version=2)
+    assert state_from_response(answer, reference, diags) == {
         "id": "from-api",
         "app_id": "my-app",
         "url": "https://example.com/hook",
@@ -121,8 +129,40 @@ def test_state_from_response_maps_every_field() -> None:
         "headers": {"X-Token": "t"},
         "payload": {"k": "v"},
         "triggers": [TRIGGER, {"scope": "deployment", "type": "started"}],
+        "secret_headers_wo": None,
+        "secret_headers_wo_version": 2,
     }
     assert list(diags) == []
+
+
+def test_an_answer_about_another_webhook_is_refused() -> None:
+    with pytest.raises(DiagnosticError) as raised:
+        state_from_response(response(id="victim"), state(id="mine"), Diagnostics())
+    assert raised.value.diagnostic.path == ("id",)
+
+
+def test_secret_header_names_are_kept_out_of_headers_whatever_their_case() -> None:
+    answer = response(headers={"Authorization": "s3cret", "X-Plain": "p"})
+    new = state_from_response(answer, state(), Diagnostics(), frozenset({"authorization"}))
+    assert new["headers"] == {"X-Plain": "p"}
+
+
+@pytest.mark.parametrize(
+    "private", [b"", b"garbage", b"[]", b'{"secret_headers": 3}', b'{"secret_headers": [1]}']
+)
+def test_unreadable_private_state_means_no_secret_names(private: bytes) -> None:
+    assert decode_secret_names(private) == frozenset()
+
+
+def test_secret_names_round_trip_through_private_state() -> None:
+    assert decode_secret_names(encode_secret_names({"B", "A"})) == {"A", "B"}
+
+
+def test_request_merges_secret_headers() -> None:
+    request = request_from_state(state(headers={"X": "1"}), {"Authorization": "s"})
+    assert request.headers == {"X": "1", "Authorization": "s"}
+    assert matches(response(headers={"X": "1", "Authorization": "s"}), request)
+    assert not matches(response(headers={"X": "1"}), request)
 
 
 def test_update_response_without_id_takes_the_reference_id() -> None:
@@ -197,18 +237,20 @@ def test_empty_headers_answer_is_the_default_empty_map(
     [(1, "1"), (True, "true"), (None, "null"), ({"x": [1, "y"]}, '{"x": [1, "y"]}')],
     ids=["number", "bool", "null", "object"],
 )
-def test_non_string_value_is_kept_as_json_and_reported(name: str, value: Any, text: str) -> None:
+def test_non_string_value_is_kept_as_json_drift_with_a_warning(
+    name: str, value: Any, text: str
+) -> None:
     diags = Diagnostics()
     answer = response(**{name: {"k": value, "ok": "fine"}})
     new = state_from_response(answer, state(), diags)
     assert new[name] == {"k": text, "ok": "fine"}
     [diagnostic] = diags
     assert (diagnostic.severity, diagnostic.summary, diagnostic.path) == (
-        Severity.ERROR,
-        "Unexpected API Response",
+        Severity.WARNING,
+        "Non-String Value In Humanitec",
         (name, MapKey("k")),
     )
-    if name == "headers":  # sensitive: the value never appears in a diagnostic
+    if name == "headers":  # often secret: the value never appears in a diagnostic
         assert text not in diagnostic.detail or text == "null"
         assert type(value).__name__ in diagnostic.detail
     else:

@@ -31,6 +31,8 @@ def webhook(
     payload: Mapping[str, str] | None = None,
     disabled: bool | None = None,
     url_expression: str | None = None,
+    secret_headers: Mapping[str, str] | None = None,
+    secret_version: int | None = None,
 ) -> str:
     """One ``humanitec_webhook`` block; optional arguments are left out when None."""
     lines = [
@@ -48,6 +50,10 @@ def webhook(
         lines.append(f"  payload  = {hcl_map(payload)}")
     if disabled is not None:
         lines.append(f"  disabled = {'true' if disabled else 'false'}")
+    if secret_headers is not None:
+        lines.append(f"  secret_headers_wo = {hcl_map(secret_headers)}")
+    if secret_version is not None:
+        lines.append(f"  secret_headers_wo_version = {secret_version}")
     lines.append("}")
     return "\n".join(lines) + "\n"
 

@@ -1,0 +1,136 @@
+"""Secrets stay secret under TF_LOG=trace, rotate on a version bump, and import keeps headers.
+
+``headers`` is a plain map (reviewable, importable); credentials go in the
+write-only ``secret_headers_wo``, which Terraform 1.11+ passes to plan and
+apply but never stores.
+"""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import httpx
+
+from .configs import config, webhook
+from .conftest import TOKEN
+from .harness import Result, Workspace
+
+ADDRESS = "humanitec_webhook.hook"
+
+
+def traced(workspace: Workspace, log: Path) -> None:
+    workspace.env.update(TF_LOG="trace", TF_LOG_PATH=str(log))
+
+
+def leaks(secret: str, workspace: Workspace, log: Path) -> list[str]:
+    """Where ``secret`` shows: CLI output, the trace log, the state file."""
+    places = [
+        f"output of terraform {' '.join(r.args)}" for r in workspace.history if secret in r.output
+    ]
+    if log.exists() and secret in log.read_text(encoding="utf-8", errors="replace"):
+        places.append("TF_LOG trace")
+    for state_file in workspace.path.glob("*.tfstate*"):
+        if secret in state_file.read_text(encoding="utf-8"):
+            places.append(state_file.name)
+    return places
+
+
+def held_headers(api: httpx.Client, app_id: str, webhook_id: str) -> dict[str, str]:
+    response = api.get(f"/apps/{app_id}/webhooks/{webhook_id}")
+    assert response.status_code == 200, response.text
+    headers: dict[str, str] = response.json()["headers"]
+    return headers
+
+
+def test_secret_headers_are_sent_never_shown_and_rotate_on_a_version_bump(
+    workspace: Workspace, api: httpx.Client, app_id: str, tmp_path: Path
+) -> None:
+    log = tmp_path / "trace.log"
+    traced(workspace, log)
+    first, second = f"first-{uuid.uuid4().hex}", f"second-{uuid.uuid4().hex}"
+
+    def hook(secret: str, version: int) -> str:
+        return webhook(
+            webhook_id="secret",
+            app_id=app_id,
+            headers={"X-Plain": "visible"},
+            secret_headers={"Authorization": f"Bearer {secret}"},
+            secret_version=version,
+        )
+
+    workspace.write(config(hook(first, 1)))
+    workspace.apply()
+    assert held_headers(api, app_id, "secret") == {
+        "X-Plain": "visible",
+        "Authorization": f"Bearer {first}",
+    }
+    state = workspace.state()[ADDRESS]
+    assert state["headers"] == {"X-Plain": "visible"}  # the secret name stays out of headers
+    assert state["secret_headers_wo"] is None
+    assert workspace.plan_exit_code() == 0
+
+    # A new value without a version bump is not seen: the documented limit.
+    workspace.write(config(hook(second, 1)))
+    assert workspace.plan_exit_code() == 0
+    # The bump sends it.
+    workspace.write(config(hook(second, 2)))
+    workspace.apply()
+    assert held_headers(api, app_id, "secret")["Authorization"] == f"Bearer {second}"
+    assert workspace.plan_exit_code() == 0
+
+    for secret in (first, second, TOKEN):
+        assert leaks(secret, workspace, log) == [], secret
+    assert log.stat().st_size > 0  # the trace really was written
+
+
+def test_generated_config_of_an_imported_webhook_keeps_its_headers(
+    workspace: Workspace, api: httpx.Client, app_id: str
+) -> None:
+    headers = {"X-Token": "abc", "X-Other": "def"}
+    body = {
+        "id": "made-by-hand",
+        "url": "https://example.com/hand",
+        "headers": headers,
+        "triggers": [{"scope": "environment", "type": "created"}],
+    }
+    assert api.post(f"/apps/{app_id}/webhooks", json=body).status_code == 201
+    workspace.write(config(f'import {{\n  to = {ADDRESS}\n  id = "{app_id}/made-by-hand"\n}}\n'))
+    workspace.run(
+        "plan", "-no-color", "-input=false", "-generate-config-out=generated.tf", ok=(0, 1)
+    )
+    generated = (workspace.path / "generated.tf").read_text(encoding="utf-8")
+    assert "sensitive" not in generated
+    assert '"X-Token"' in generated or "X-Token" in generated
+    workspace.apply()
+    assert held_headers(api, app_id, "made-by-hand") == headers
+    assert workspace.plan_exit_code() == 0
+
+
+def test_plan_of_a_new_webhook_in_a_missing_application_fails_at_plan(
+    workspace: Workspace, app_id: str
+) -> None:
+    workspace.write(config(webhook(webhook_id="w", app_id=f"{app_id}-typo")))
+    result: Result = workspace.fail("plan", "-no-color", "-input=false")
+    assert "Application Not Found" in result.text
+    assert "app_id" in result.text
+
+
+def test_plan_with_a_wrong_token_fails_at_plan(workspace: Workspace, app_id: str) -> None:
+    workspace.env["HUMANITEC_TOKEN"] = "not-the-token"
+    workspace.write(config(webhook(webhook_id="w", app_id=app_id)))
+    result = workspace.fail("plan", "-no-color", "-input=false")
+    assert "Humanitec Token Rejected" in result.text
+    assert "not-the-token" not in result.output
+
+
+def test_a_bad_api_prefix_fails_validate_on_the_provider_block(workspace: Workspace) -> None:
+    workspace.write(
+        config().replace(
+            'provider "humanitec" {}',
+            'provider "humanitec" {\n  api_prefix = "ftp://example.com"\n}',
+        )
+    )
+    result = workspace.fail("validate", "-no-color")
+    assert "Invalid API Prefix" in result.text
+    assert 'provider "humanitec"' in result.text or "api_prefix" in result.text
