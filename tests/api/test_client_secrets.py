@@ -55,7 +55,11 @@ def test_an_invalid_header_is_reported_without_its_value_and_not_retried(
     client = with_bad_auth_header(make_client(scripted_url))
     with pytest.raises(TransportError) as caught:
         client.get_webhook(APP, "h")
-    assert str(caught.value) == f"GET orgs/test-org/apps/{APP}/webhooks/h: {INVALID_HEADER_MESSAGE}"
+    assert str(caught.value) == (
+        f"GET {scripted_url}/orgs/test-org/apps/{APP}/webhooks/h: {INVALID_HEADER_MESSAGE}"
+        " (nothing was sent)"
+    )
+    assert caught.value.request_sent is False
     assert_token_absent(caught.value, caplog)
     assert scripted.received == []  # h11 refused before sending
     assert sleeps == []  # and the same request would be refused again
