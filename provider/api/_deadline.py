@@ -157,15 +157,18 @@ class DeadlineStream(httpcore.NetworkStream):
         timeout: float | None = None,
     ) -> httpcore.NetworkStream:
         clock = self._backend.clock(timeout, httpcore.ConnectTimeout)
+        if isinstance(self._sock, ssl.SSLSocket):
+            self._sock.close()
+            raise httpcore.ConnectError("TLS inside a TLS proxy tunnel is not supported")
         try:
-            if isinstance(self._sock, ssl.SSLSocket):
-                raise httpcore.ConnectError("TLS inside a TLS proxy tunnel is not supported")
-            try:
-                tls = ssl_context.wrap_socket(
-                    self._sock, server_hostname=server_hostname, do_handshake_on_connect=False
-                )
-            except OSError as error:
-                raise httpcore.ConnectError(str(error)) from error
+            # From here the SSLSocket owns the file descriptor: close it, not self._sock.
+            tls = ssl_context.wrap_socket(
+                self._sock, server_hostname=server_hostname, do_handshake_on_connect=False
+            )
+        except OSError as error:
+            self._sock.close()
+            raise httpcore.ConnectError(str(error)) from error
+        try:
             while True:
                 tls.settimeout(clock.next_wait())
                 try:
@@ -176,7 +179,7 @@ class DeadlineStream(httpcore.NetworkStream):
                     raise httpcore.ConnectError(str(error)) from error
                 return DeadlineStream(tls, self._backend)
         except BaseException:
-            self._sock.close()
+            tls.close()
             raise
 
     def get_extra_info(self, info: str) -> Any:
