@@ -220,8 +220,15 @@ _ERROR_CLASSES: dict[int, type[ApiError]] = {
 
 
 def _with_json_escapes(secrets: Collection[str]) -> list[str]:
-    # A JSON body holds a secret with its quotes and backslashes escaped.
-    variants = {v for s in secrets if s for v in (s, json.dumps(s)[1:-1])}
+    # A JSON body holds a secret with its quotes and backslashes escaped, and an error
+    # message quoting our JSON request inside a JSON answer escapes them twice.
+    variants: set[str] = set()
+    for secret in secrets:
+        for _ in range(3):
+            if not secret or secret in variants:
+                break
+            variants.add(secret)
+            secret = json.dumps(secret)[1:-1]
     return sorted(variants, key=len, reverse=True)
 
 
