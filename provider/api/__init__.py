@@ -16,6 +16,8 @@ from provider.api.errors import (
     Unauthorized,
 )
 from provider.api.models import (
+    ApplicationResponse,
+    EnvironmentBaseResponse,
     EventBaseRequest,
     EventBaseResponse,
     EventResponse,
@@ -29,8 +31,10 @@ from provider.api.models import (
 
 __all__ = [
     "ApiError",
+    "ApplicationResponse",
     "BadRequest",
     "Conflict",
+    "EnvironmentBaseResponse",
     "EventBaseRequest",
     "EventBaseResponse",
     "EventResponse",

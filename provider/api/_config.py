@@ -13,7 +13,13 @@ from urllib.parse import quote
 
 import httpx
 
-__all__ = ["check_arguments", "is_loopback", "parse_api_prefix", "path_segment"]
+__all__ = [
+    "check_arguments",
+    "is_loopback",
+    "parse_api_prefix",
+    "path_segment",
+    "where_base",
+]
 
 _TOKEN_CHARS = frozenset(chr(code) for code in range(0x21, 0x7F))
 """Printable ASCII without space: what is safe inside a header value, unquoted."""
@@ -42,6 +48,19 @@ def parse_api_prefix(api_prefix: str, token: str) -> httpx.URL:
         # Paths are appended to the prefix: a query would end up in the middle of them.
         raise ValueError("api_prefix must not contain a query or fragment")
     return url
+
+
+def where_base(url: httpx.URL) -> str:
+    """``scheme://host:port/prefix/`` for error messages: where a request went, port always.
+
+    The port is spelled out because "connection refused" is about one port, and a default
+    one is easy to get wrong behind a proxy or tunnel. ``parse_api_prefix`` has ruled out
+    credentials, so nothing secret can appear.
+    """
+    host = f"[{url.host}]" if ":" in url.host else url.host
+    port = url.port or (443 if url.scheme == "https" else 80)
+    path = url.raw_path.decode("ascii")
+    return f"{url.scheme}://{host}:{port}{path if path.endswith('/') else path + '/'}"
 
 
 def check_arguments(

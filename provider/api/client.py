@@ -1,30 +1,32 @@
 """The synchronous Humanitec webhook API client.
 
-One request is: build the URL (each path segment percent-encoded), send with up to
-``max_retries`` retries inside a whole-request time budget, then check the status and decode
-the body into a model. httpx exceptions are mapped to ``provider.api.errors`` in one place
-(``_failures.transport_error``). Nothing secret is logged or put in an error: not the token,
-not a header value, not a body (webhook headers and payloads may hold credentials).
+One call is: build the URL (each path segment percent-encoded), send it with up to
+``max_retries`` retries inside one deadline (``_sender``; the deadline is enforced at the
+socket by ``_deadline``), then check the status and decode the body into a model. httpx
+exceptions are mapped to ``provider.api.errors`` in one place (``_failures``). Nothing
+secret is logged or put in an error: not the token, not a header value (redacted from echoed
+error bodies), not a success body (webhook headers and payloads may hold credentials).
 """
 
 from __future__ import annotations
 
 import json
-import logging
 import random as _random
-import time
-from collections.abc import Callable
-from dataclasses import dataclass
+import threading
+from collections.abc import Callable, Iterable
 from types import TracebackType
 from typing import Self, TypeVar
 
 import httpx
 import pydantic
+from pydantic import JsonValue
 
 from provider import __version__
-from provider.api import _config, _failures, retry
+from provider.api import _config, _deadline, retry
+from provider.api._sender import Reply, Sender
 from provider.api.errors import ApiError, TransportError
 from provider.api.models import (
+    ApplicationResponse,
     WebhookRequest,
     WebhookResponse,
     WebhookUpdateResponse,
@@ -33,31 +35,22 @@ from provider.api.models import (
 
 __all__ = ["HumanitecClient"]
 
-logger = logging.getLogger("provider.api")
-
-MAX_RESPONSE_BYTES = 10 * 1024 * 1024
-"""A webhook list is kilobytes; anything this big is not the API talking."""
-
 _T = TypeVar("_T")
+_APPLICATION = pydantic.TypeAdapter(ApplicationResponse)
+_APPLICATION_LIST = pydantic.TypeAdapter(list[ApplicationResponse])
 _WEBHOOK = pydantic.TypeAdapter(WebhookResponse)
 _WEBHOOK_LIST = pydantic.TypeAdapter(list[WebhookResponse])
 _WEBHOOK_UPDATE = pydantic.TypeAdapter(WebhookUpdateResponse)
 
 
-@dataclass(frozen=True)
-class _Reply:
-    status_code: int
-    content_type: str
-    retry_after: str | None
-    content: bytes
-
-
 class HumanitecClient:
-    """Client for the webhook endpoints of one Humanitec organisation.
+    """Client for the webhook and application endpoints of one Humanitec organisation.
 
     It can be shared between threads. Every method either returns a validated model or
     raises a ``HumanitecError`` subclass (see ``provider.api.errors``) or what ``sleep``
     raised; empty ids raise ``ValueError``, and so does every invalid constructor argument.
+    Each call, retries and their waits included, ends by its deadline (``timeout``) or
+    within about a second of ``cancel()``, whatever the server does.
 
     >>> token = os.environ["HUMANITEC_TOKEN"]
     >>> with HumanitecClient("https://api.humanitec.io/", "my-org", token) as client:
@@ -73,11 +66,12 @@ class HumanitecClient:
         verify_tls: verify the server certificate (ignored when ``transport`` is given).
         timeout: seconds for the whole call, retries and their waits included.
         app_version: the provider version reported in ``Humanitec-User-Agent``.
-        transport: an httpx transport, e.g. to pin TLS settings.
-        sleep: waits before each retry. It may raise to cancel the call (on Terraform's
-            StopProvider): the exception propagates unchanged, with no further attempt.
-            Raise a ``HumanitecError`` subclass, e.g. ``TransportError("cancelled: ...")``,
-            to keep the rule that every failure is one.
+        transport: an httpx transport, e.g. to pin TLS settings. The deadline holds at the
+            socket only for an ``httpx.HTTPTransport``; others get httpx's own timeouts.
+        sleep: waits before each retry; by default a wait that ``cancel()`` ends. It may
+            raise to cancel the call (on Terraform's StopProvider): the exception propagates
+            unchanged, with no further attempt. Raise a ``HumanitecError`` subclass, e.g.
+            ``TransportError("cancelled: ...")``, to keep the rule that every failure is one.
         random: injected with ``sleep`` so tests can record retry waits instead of sleeping.
         max_retries: retries after the first attempt.
     """
@@ -92,7 +86,7 @@ class HumanitecClient:
         timeout: float = 60.0,
         app_version: str = __version__,
         transport: httpx.BaseTransport | None = None,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] | None = None,
         random: Callable[[], float] = _random.random,
         max_retries: int = retry.DEFAULT_MAX_RETRIES,
     ) -> None:
@@ -102,11 +96,8 @@ class HumanitecClient:
         )
         self._api_prefix = api_prefix if api_prefix.endswith("/") else api_prefix + "/"
         self._org_id = org_id
-        self._timeout = timeout
-        self._sleep = sleep
-        self._random = random
-        self._max_retries = max_retries
-        self._redact = (token,)
+        self._secrets_lock = threading.Lock()
+        self._secrets: frozenset[str] = frozenset({token})
         # A plain-http prefix (the emulator) never does TLS; skipping the verifying
         # context saves loading the CA bundle (~70 ms) on every provider launch.
         verify = verify_tls and prefix.scheme == "https"
@@ -114,7 +105,7 @@ class HumanitecClient:
             # httpx would send loopback requests to HTTP_PROXY; an explicit transport turns
             # environment proxies off but, unlike trust_env=False, keeps SSL_CERT_FILE.
             transport = httpx.HTTPTransport(verify=verify)
-        self._http = httpx.Client(
+        http = httpx.Client(
             base_url=self._api_prefix,
             headers={
                 "Authorization": f"Bearer {token}",
@@ -125,6 +116,18 @@ class HumanitecClient:
             timeout=timeout,
             transport=transport,
             follow_redirects=False,
+        )
+        backend = _deadline.DeadlineBackend(threading.Event())
+        _deadline.install(http, backend)
+        self._http = http
+        self._sender = Sender(
+            http,
+            backend,
+            where_base=_config.where_base(prefix),
+            timeout=timeout,
+            max_retries=max_retries,
+            sleep=sleep,
+            random=random,
         )
 
     def __repr__(self) -> str:
@@ -145,147 +148,148 @@ class HumanitecClient:
         """Close pooled connections. The client is unusable afterwards."""
         self._http.close()
 
+    def cancel(self) -> None:
+        """End every call in flight, and every later one, with a cancelled ``TransportError``.
+
+        Thread-safe and permanent (Terraform's StopProvider ends the process). Socket waits
+        and retry waits notice within ``_deadline.SLICE`` seconds; a DNS look-up cannot be
+        interrupted. The error's ``request_sent`` and ``earlier_attempt_may_have_applied``
+        say honestly whether the cut-off call may have been applied.
+        """
+        self._sender.cancelled.set()
+
+    @property
+    def cancelled(self) -> bool:
+        """Whether ``cancel()`` was called."""
+        return self._sender.cancelled.is_set()
+
+    def add_secrets(self, values: Iterable[str]) -> None:
+        """Redact ``values`` from every later API error, on top of the token. Thread-safe.
+
+        For secrets the client cannot see in the request, e.g. values the caller merged
+        from a write-only attribute or read from elsewhere. Empty strings are ignored.
+        """
+        with self._secrets_lock:
+            self._secrets = self._secrets | {value for value in values if value}
+
+    def list_applications(self) -> list[ApplicationResponse]:
+        """All applications of the organisation (``GET /orgs/{org}/apps``, 200)."""
+        path = self._org_path() + "/apps"
+        return self._decode(_APPLICATION_LIST, "GET", path, self._request("GET", path, 200))
+
+    def get_application(self, app_id: str) -> ApplicationResponse:
+        """One application (``GET``, 200); raises ``NotFound`` when it does not exist."""
+        path = self._app_path(app_id)
+        return self._decode(_APPLICATION, "GET", path, self._request("GET", path, 200))
+
     def list_webhooks(self, app_id: str) -> list[WebhookResponse]:
         """All webhooks of an application (``GET .../webhooks``, 200)."""
         path = self._webhooks_path(app_id)
-        reply = self._request("GET", path, expect=200)
-        return _decode(_WEBHOOK_LIST, reply, "GET", path)
+        return self._decode(_WEBHOOK_LIST, "GET", path, self._request("GET", path, 200))
 
     def get_webhook(self, app_id: str, webhook_id: str) -> WebhookResponse:
         """One webhook (``GET``, 200); raises ``NotFound`` when it does not exist."""
         path = self._webhooks_path(app_id, webhook_id)
-        reply = self._request("GET", path, expect=200)
-        return _decode(_WEBHOOK, reply, "GET", path)
+        return self._decode(_WEBHOOK, "GET", path, self._request("GET", path, 200))
 
-    def create_webhook(self, app_id: str, request: WebhookRequest) -> WebhookResponse:
+    def create_webhook(
+        self, app_id: str, request: WebhookRequest, *, secrets: Iterable[str] = ()
+    ) -> WebhookResponse:
         """Create a webhook (``POST``, 201); raises ``Conflict`` if the id is taken in the org.
 
         The body is ``webhook_request_body(request)``: all six keys, unset ones ``null``.
+        It is retried after a 5xx, a lost answer or a timeout, so a ``Conflict`` with
+        ``earlier_attempt_may_have_applied`` may be this call's own earlier attempt. Every
+        header value of ``request`` and every string in ``secrets`` is redacted from errors.
         """
         path = self._webhooks_path(app_id)
-        reply = self._request("POST", path, body=request, expect=201)
-        return _decode(_WEBHOOK, reply, "POST", path)
+        reply = self._request("POST", path, 201, body=request, secrets=secrets)
+        return self._decode(_WEBHOOK, "POST", path, reply)
 
     def update_webhook(
-        self, app_id: str, webhook_id: str, request: WebhookRequest
+        self,
+        app_id: str,
+        webhook_id: str,
+        request: WebhookRequest,
+        *,
+        secrets: Iterable[str] = (),
     ) -> WebhookUpdateResponse:
         """Replace a webhook's settings (``PATCH`` with the full body, 200).
 
-        Like the Go provider, it sends every field, so ``None`` fields are set to null.
+        Like the Go provider, it sends every field, so ``None`` fields are set to null; a
+        full body makes a retry after a 5xx or a lost answer harmless. Header values and
+        ``secrets`` are redacted from errors, as in ``create_webhook``.
         """
         path = self._webhooks_path(app_id, webhook_id)
-        reply = self._request("PATCH", path, body=request, expect=200)
-        return _decode(_WEBHOOK_UPDATE, reply, "PATCH", path)
+        reply = self._request("PATCH", path, 200, body=request, secrets=secrets)
+        return self._decode(_WEBHOOK_UPDATE, "PATCH", path, reply)
 
     def delete_webhook(self, app_id: str, webhook_id: str) -> None:
         """Delete a webhook (``DELETE``, 204); raises ``NotFound`` if it is already gone."""
-        self._request("DELETE", self._webhooks_path(app_id, webhook_id), expect=204)
+        self._request("DELETE", self._webhooks_path(app_id, webhook_id), 204)
+
+    def _org_path(self) -> str:
+        return f"orgs/{_config.path_segment('org_id', self._org_id)}"
+
+    def _app_path(self, app_id: str) -> str:
+        return f"{self._org_path()}/apps/{_config.path_segment('app_id', app_id)}"
 
     def _webhooks_path(self, app_id: str, webhook_id: str | None = None) -> str:
-        segment = _config.path_segment
-        path = f"orgs/{segment('org_id', self._org_id)}/apps/{segment('app_id', app_id)}"
-        path += "/webhooks"
+        path = self._app_path(app_id) + "/webhooks"
         if webhook_id is not None:
-            path += "/" + segment("webhook_id", webhook_id)
+            path += "/" + _config.path_segment("webhook_id", webhook_id)
         return path
 
     def _request(
-        self, method: str, path: str, *, expect: int, body: WebhookRequest | None = None
-    ) -> _Reply:
+        self,
+        method: str,
+        path: str,
+        expect: int,
+        *,
+        body: WebhookRequest | None = None,
+        secrets: Iterable[str] = (),
+    ) -> Reply:
         content = None
         headers: dict[str, str] = {}
+        redact = set(self._secrets) | {value for value in secrets if value}
         if body is not None:
             body_json = webhook_request_body(body)
+            redact |= _string_leaves(body_json.get("headers"))
             content = json.dumps(body_json, separators=(",", ":"), allow_nan=False).encode()
             headers["Content-Type"] = "application/json"
-        reply, attempts = self._send_with_retries(method, path, content, headers)
+        reply = self._sender.send(method, path, content, headers)
         if reply.status_code != expect:
             raise ApiError.from_response(
                 reply.status_code,
                 reply.content_type,
                 reply.content,
-                attempts=attempts,
-                redact=self._redact,
+                attempts=reply.attempts,
+                earlier_attempt_may_have_applied=reply.earlier_attempt_may_have_applied,
+                redact=redact,
             )
         return reply
 
-    def _send_with_retries(
-        self, method: str, path: str, content: bytes | None, headers: dict[str, str]
-    ) -> tuple[_Reply, int]:
-        """The final reply and how many attempts it took, or raise the last failure."""
-        deadline = time.monotonic() + self._timeout
-        attempt = 0
-        while True:
-            attempt += 1
-            started = time.monotonic()
-            reply: _Reply | None = None
-            failure: TransportError | None = None
-            outcome: int | str
-            try:
-                reply = self._send_once(method, path, content, headers, deadline)
-            except httpx.HTTPError as error:
-                # Built here, raised below: outside this block it gets no __context__.
-                failure = _failures.transport_error(method, path, error, self._timeout)
-                retryable = retry.should_retry_error(method, error)
-                outcome = type(error).__name__
-            except TransportError as error:  # an oversized body: final
-                failure, retryable, outcome = error, False, "TransportError"
-            else:
-                retryable = retry.should_retry_response(
-                    method, reply.status_code, reply.retry_after
-                )
-                outcome = reply.status_code
-            _log_attempt(method, path, outcome, attempt, started)
-            if retryable and attempt <= self._max_retries:
-                delay = self._retry_delay(reply, attempt)
-                if delay <= deadline - time.monotonic():
-                    logger.debug("%s %s: retrying in %.2f s", method, path, delay)
-                    self._sleep(delay)  # may raise to cancel: see the class docstring
-                    continue
-            if failure is not None:
-                raise failure
-            assert reply is not None
-            return reply, attempt
-
-    def _retry_delay(self, reply: _Reply | None, attempt: int) -> float:
-        if reply is not None and reply.retry_after is not None:
-            seconds = retry.parse_retry_after(reply.retry_after)
-            if seconds is not None:
-                return retry.retry_after_delay(seconds, self._random)
-        return retry.backoff_delay(attempt, self._random)
-
-    def _send_once(
-        self,
-        method: str,
-        path: str,
-        content: bytes | None,
-        headers: dict[str, str],
-        deadline: float,
-    ) -> _Reply:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise httpx.TimeoutException("time budget exhausted before sending")
-        with self._http.stream(
-            method, path, content=content, headers=headers, timeout=httpx.Timeout(remaining)
-        ) as response:
-            chunks: list[bytes] = []
-            size = 0
-            # Read in chunks so neither a trickling nor an endless body outlives the budget.
-            for chunk in response.iter_bytes():
-                size += len(chunk)
-                if size > MAX_RESPONSE_BYTES:
-                    raise TransportError(
-                        f"{method} {path}: response body exceeds {MAX_RESPONSE_BYTES} bytes"
-                    )
-                if time.monotonic() > deadline:
-                    raise httpx.ReadTimeout("time budget exhausted while reading the body")
-                chunks.append(chunk)
-        return _Reply(
-            status_code=response.status_code,
-            content_type=response.headers.get("Content-Type", ""),
-            retry_after=response.headers.get("Retry-After"),
-            content=b"".join(chunks),
-        )
+    def _decode(
+        self, adapter: pydantic.TypeAdapter[_T], method: str, path: str, reply: Reply
+    ) -> _T:
+        where = self._sender.where(method, path)
+        if "json" not in reply.content_type.lower():
+            raise _unusable(
+                reply,
+                f"{where}: expected a JSON response (HTTP {reply.status_code}), "
+                f"got Content-Type {reply.content_type or '(none)'!r}",
+            )
+        try:
+            return adapter.validate_json(reply.content)
+        except pydantic.ValidationError as error:
+            # Never include input values: they may be webhook header secrets.
+            problems = "; ".join(
+                f"{'.'.join(str(part) for part in e['loc']) or 'body'}: {e['msg']}"
+                for e in error.errors(include_input=False, include_url=False)[:5]
+            )
+            raise _unusable(
+                reply, f"{where}: unexpected response body (HTTP {reply.status_code}): {problems}"
+            ) from None
 
 
 def user_agent(app_version: str) -> str:
@@ -297,25 +301,21 @@ def user_agent(app_version: str) -> str:
     return f"app terraform-provider-humanitec/{app_version}; sdk humanitec-go-autogen/latest"
 
 
-def _decode(adapter: pydantic.TypeAdapter[_T], reply: _Reply, method: str, path: str) -> _T:
-    if "json" not in reply.content_type.lower():
-        raise TransportError(
-            f"{method} {path}: expected a JSON response (HTTP {reply.status_code}), "
-            f"got Content-Type {reply.content_type or '(none)'!r}"
-        )
-    try:
-        return adapter.validate_json(reply.content)
-    except pydantic.ValidationError as error:
-        # Never include input values: they may be webhook header secrets.
-        problems = "; ".join(
-            f"{'.'.join(str(part) for part in e['loc']) or 'body'}: {e['msg']}"
-            for e in error.errors(include_input=False, include_url=False)[:5]
-        )
-        raise TransportError(
-            f"{method} {path}: unexpected response body (HTTP {reply.status_code}): {problems}"
-        ) from None
+def _unusable(reply: Reply, message: str) -> TransportError:
+    # The server answered, so it received the request and may have acted on it.
+    return TransportError(
+        message,
+        attempts=reply.attempts,
+        earlier_attempt_may_have_applied=reply.earlier_attempt_may_have_applied,
+    )
 
 
-def _log_attempt(method: str, path: str, outcome: int | str, attempt: int, started: float) -> None:
-    elapsed_ms = (time.monotonic() - started) * 1000
-    logger.debug("%s %s -> %s (attempt %d, %.0f ms)", method, path, outcome, attempt, elapsed_ms)
+def _string_leaves(value: JsonValue) -> set[str]:
+    """Every non-empty string inside ``value``: a webhook header value may be a credential."""
+    if isinstance(value, str):
+        return {value} if value else set()
+    if isinstance(value, list):
+        return {leaf for item in value for leaf in _string_leaves(item)}
+    if isinstance(value, dict):
+        return {leaf for item in value.values() for leaf in _string_leaves(item)}
+    return set()

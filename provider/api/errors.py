@@ -4,7 +4,7 @@ Callers never see httpx exceptions; every failure is one of these::
 
     HumanitecError
     ├── TransportError       the request failed or the reply was unusable: connection
-    │                        refused, DNS, TLS, timeout (60 s budget), or a success
+    │                        refused, DNS, TLS, the call's deadline, cancel(), or a success
     │                        response that is not JSON or does not match the schema
     │                        (the Go provider's "Humanitec client error")
     └── ApiError             the API answered with a status the operation does not expect
@@ -17,13 +17,22 @@ Callers never see httpx exceptions; every failure is one of these::
         └── Conflict         409
 
 ``str(error)`` is always a single line fit for a Terraform diagnostic, and never holds the
-API token: the client cuts it out of echoed error bodies.
+API token or a webhook header value the client sent: the client cuts them out of echoed
+error bodies. A ``TransportError`` names the operation and where it went
+(``POST https://api.humanitec.io:443/orgs/o/apps/a/webhooks: connection refused``).
 
-Whether a failed create may have been applied: a POST is retried only when the server said
-it did not process it (429, ``Retry-After``), so a ``Conflict`` with ``attempts == 1`` is
-someone else's webhook, while one with ``attempts > 1`` may be our own earlier attempt. A POST
-answered 502/503/504 is never retried; it raises ``ApiError`` with that ``status_code``, and
-the webhook may or may not exist. A ``TransportError`` from a POST leaves the same doubt.
+Whether a failed create or update may have been applied is carried as facts, so the caller
+can choose what to say or look up:
+
+- ``TransportError.request_sent``: False only when nothing left this machine (connection
+  refused, DNS, TLS handshake, connect timeout, cancelled before sending), so the call had
+  no effect; True once the request may have been written (read timeout, connection reset,
+  a cut-off answer), when the outcome is unknown.
+- ``earlier_attempt_may_have_applied`` (both classes): an attempt before the last one may
+  have reached the server and been applied (it failed after sending, or got a 5xx). The
+  client retries POST and PATCH after 5xx, lost answers and timeouts, so a ``Conflict``
+  with this set may be our own earlier create.
+- ``attempts`` (both classes): how many requests the client made for the call.
 """
 
 from __future__ import annotations
@@ -61,7 +70,35 @@ class TransportError(HumanitecError):
 
     The original httpx exception, if any, is chained as ``__cause__``. Decoding errors are
     not chained: pydantic's messages quote the input, which may hold webhook secrets.
+
+    Attributes:
+        request_sent: whether the last attempt may have reached the server (see the module
+            docstring); True unless the client knows nothing was sent.
+        attempts: how many attempts the client made (0 if cancelled before the first).
+        earlier_attempt_may_have_applied: an earlier attempt may have been applied.
+        cancelled: the call ended because ``HumanitecClient.cancel()`` was called (or the
+            injected ``sleep`` raised this error).
     """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        request_sent: bool = True,
+        attempts: int = 1,
+        earlier_attempt_may_have_applied: bool = False,
+        cancelled: bool = False,
+    ) -> None:
+        super().__init__(message)
+        self.request_sent = request_sent
+        self.attempts = attempts
+        self.earlier_attempt_may_have_applied = earlier_attempt_may_have_applied
+        self.cancelled = cancelled
+
+    @property
+    def may_have_applied(self) -> bool:
+        """Whether any attempt of the call may have changed something on the server."""
+        return self.request_sent or self.earlier_attempt_may_have_applied
 
 
 class ApiError(HumanitecError):
@@ -75,7 +112,9 @@ class ApiError(HumanitecError):
         body: the raw body text (truncated).
         details: the body's optional ``details`` object.
         attempts: how many times the client sent the request (1 if it was not retried).
-            After a retry, a ``Conflict`` may answer our own earlier attempt.
+        earlier_attempt_may_have_applied: an attempt before this answer may have been
+            applied (it got a 5xx or lost its answer); then a ``Conflict`` or ``NotFound``
+            may be the effect of our own earlier attempt.
     """
 
     def __init__(
@@ -87,6 +126,7 @@ class ApiError(HumanitecError):
         *,
         details: JsonObject | None = None,
         attempts: int = 1,
+        earlier_attempt_may_have_applied: bool = False,
     ) -> None:
         self.status_code = status_code
         self.code = code
@@ -94,6 +134,7 @@ class ApiError(HumanitecError):
         self.body = body
         self.details = details
         self.attempts = attempts
+        self.earlier_attempt_may_have_applied = earlier_attempt_may_have_applied
         super().__init__(status_code, code, message, body)
 
     def __str__(self) -> str:
@@ -109,12 +150,14 @@ class ApiError(HumanitecError):
         content: bytes,
         *,
         attempts: int = 1,
+        earlier_attempt_may_have_applied: bool = False,
         redact: Collection[str] = (),
     ) -> ApiError:
         """Build the subclass matching ``status_code`` from a raw response.
 
-        Every string in ``redact`` (the token) is replaced by ``[REDACTED]`` in the message,
-        body and details: a proxy or debug endpoint may echo the request headers back.
+        Every string in ``redact`` (the token, webhook header values) is replaced by
+        ``[REDACTED]`` in the code, message, body and details (keys and values): the API,
+        a proxy or a debug endpoint may echo the request back.
         """
         error_class = _ERROR_CLASSES.get(status_code, ApiError)
         secrets = _with_json_escapes(redact)
@@ -134,8 +177,16 @@ class ApiError(HumanitecError):
                     raw,
                     details=None if details is None else _redact_object(details, secrets),
                     attempts=attempts,
+                    earlier_attempt_may_have_applied=earlier_attempt_may_have_applied,
                 )
-        return error_class(status_code, None, _one_line(raw), raw, attempts=attempts)
+        return error_class(
+            status_code,
+            None,
+            _one_line(raw),
+            raw,
+            attempts=attempts,
+            earlier_attempt_may_have_applied=earlier_attempt_may_have_applied,
+        )
 
 
 class BadRequest(ApiError):  # noqa: N818 (named after the HTTP status)
@@ -169,8 +220,15 @@ _ERROR_CLASSES: dict[int, type[ApiError]] = {
 
 
 def _with_json_escapes(secrets: Collection[str]) -> list[str]:
-    # A JSON body holds a secret with its quotes and backslashes escaped.
-    variants = {v for s in secrets if s for v in (s, json.dumps(s)[1:-1])}
+    # A JSON body holds a secret with its quotes and backslashes escaped, and an error
+    # message quoting our JSON request inside a JSON answer escapes them twice.
+    variants: set[str] = set()
+    for secret in secrets:
+        for _ in range(3):
+            if not secret or secret in variants:
+                break
+            variants.add(secret)
+            secret = json.dumps(secret)[1:-1]
     return sorted(variants, key=len, reverse=True)
 
 

@@ -1,4 +1,4 @@
-"""Pydantic models mirroring the Humanitec webhook schemas of the OpenAPI document.
+"""Pydantic models mirroring the Humanitec webhook and application schemas of the API.
 
 Shared by the client and the emulator, so the two cannot drift apart.
 
@@ -18,6 +18,8 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, JsonValue
 
 __all__ = [
+    "ApplicationResponse",
+    "EnvironmentBaseResponse",
     "EventBaseRequest",
     "EventBaseResponse",
     "EventResponse",
@@ -99,6 +101,31 @@ class WebhookUpdateResponse(_ApiModel):
     headers: JsonObject | None = None
     payload: JsonObject | None = None
     triggers: list[EventBaseResponse] | None = None
+
+
+class EnvironmentBaseResponse(_ApiModel):
+    """An environment as listed in an application's ``envs``."""
+
+    id: str
+    name: str
+    type: str
+
+
+class ApplicationResponse(_ApiModel):
+    """An application as returned by ``GET /orgs/{org}/apps[/{app}]``.
+
+    Only ``id`` is required here, though the spec requires more: the provider reads
+    applications to learn that one exists, and a missing ``status`` must not make an
+    existing application look broken.
+    """
+
+    id: str
+    name: str | None = None
+    org_id: str | None = None
+    created_at: str | None = None
+    created_by: str | None = None
+    envs: list[EnvironmentBaseResponse] | None = None
+    status: str | None = None
 
 
 class HumanitecErrorResponse(_ApiModel):

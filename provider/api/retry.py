@@ -1,14 +1,16 @@
-"""When to retry a request and how long to wait: the official provider's policy.
+"""When to retry a request and how long to wait.
 
-The Go provider wraps its transport in ``justinrixx/retryhttp`` v1.0.1 with its defaults;
-this module reproduces them as pure functions so they can be tested without a network:
+The waits are the official provider's (``justinrixx/retryhttp`` v1.0.1 defaults); which
+failures are retried goes further, because a create is idempotent by its user-chosen id (a
+retried POST that meets 409 looks up what holds the id) and an update sends the full body:
 
-- up to 3 retries (4 attempts);
+- up to 3 retries (4 attempts), all inside the call's deadline;
 - 429, or an error response carrying ``Retry-After``: retried for every method, because the
   server says it did not process the request;
-- 502/503/504, timeouts and connection failures: retried only for idempotent methods, so a
-  POST (create) or PATCH is never sent twice after the server may have acted on it;
-- DNS failures: retried for every method, the request never left the machine;
+- 500/502/503/504, timeouts, connections lost after sending: retried for the idempotent
+  methods and for POST (create) and PATCH (full-body update);
+- failures before anything was sent (connection refused, DNS, TLS handshake, connect
+  timeout): retried for every method, the request never reached the server;
 - a request httpx refused to send (``LocalProtocolError``, e.g. a newline in a header):
   never retried, it would be refused again;
 - wait: ``Retry-After`` (seconds or HTTP-date) ± up to 1/3 jitter, capped at
@@ -20,7 +22,6 @@ included, which could duplicate a create. Here a 2xx is always final.
 
 from __future__ import annotations
 
-import socket
 import time
 from collections.abc import Callable
 from datetime import UTC
@@ -28,12 +29,16 @@ from email.utils import parsedate_to_datetime
 
 import httpx
 
+from provider.api._failures import request_sent
+
 __all__ = [
     "BACKOFF_BASE",
     "BACKOFF_CAP",
     "DEFAULT_MAX_RETRIES",
     "IDEMPOTENT_METHODS",
     "MAX_RETRY_AFTER",
+    "RETRYABLE_METHODS",
+    "RETRYABLE_STATUSES",
     "backoff_delay",
     "parse_retry_after",
     "retry_after_delay",
@@ -43,7 +48,9 @@ __all__ = [
 
 DEFAULT_MAX_RETRIES = 3
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"})
-RETRYABLE_STATUSES = frozenset({502, 503, 504})
+RETRYABLE_METHODS = IDEMPOTENT_METHODS | {"POST", "PATCH"}
+"""POST and PATCH included: the caller makes them safe (409 look-up, full-body update)."""
+RETRYABLE_STATUSES = frozenset({500, 502, 503, 504})
 BACKOFF_BASE = 0.25
 BACKOFF_CAP = 10.0
 MAX_RETRY_AFTER = 60.0
@@ -56,16 +63,16 @@ def should_retry_response(method: str, status_code: int, retry_after: str | None
         return False
     if status_code == 429 or retry_after is not None:
         return True
-    return method.upper() in IDEMPOTENT_METHODS and status_code in RETRYABLE_STATUSES
+    return method.upper() in RETRYABLE_METHODS and status_code in RETRYABLE_STATUSES
 
 
 def should_retry_error(method: str, error: BaseException | None) -> bool:
     """Whether a request that failed with this httpx exception is worth retrying."""
     if not isinstance(error, httpx.TransportError) or isinstance(error, httpx.LocalProtocolError):
         return False
-    if isinstance(error, httpx.ConnectError) and _is_dns_failure(error):
+    if not request_sent(error):
         return True
-    return method.upper() in IDEMPOTENT_METHODS
+    return method.upper() in RETRYABLE_METHODS
 
 
 def backoff_delay(attempt: int, random: Callable[[], float]) -> float:
@@ -97,14 +104,3 @@ def parse_retry_after(value: str, now: float | None = None) -> float | None:
         when = when.replace(tzinfo=UTC)
     current = time.time() if now is None else now
     return max(0.0, when.timestamp() - current)
-
-
-def _is_dns_failure(error: BaseException) -> bool:
-    seen: set[int] = set()
-    current: BaseException | None = error
-    while current is not None and id(current) not in seen:
-        if isinstance(current, socket.gaierror):
-            return True
-        seen.add(id(current))
-        current = current.__cause__ or current.__context__
-    return False

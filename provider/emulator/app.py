@@ -2,6 +2,7 @@
 
 Routes (all need ``Authorization: Bearer <token>``, else 401)::
 
+    GET    /orgs/{org}/apps                       200 [app]
     POST   /orgs/{org}/apps                       201 app | 400 | 409
     GET    /orgs/{org}/apps/{app}                 200 app | 404
     GET    /orgs/{org}/apps/{app}/webhooks        200 [WebhookResponse] | 404
@@ -82,7 +83,7 @@ def create_app(
     webhooks = "/orgs/{org_id}/apps/{app_id}/webhooks"
     app = Starlette(
         routes=[
-            Route("/orgs/{org_id}/apps", api.create_application, methods=["POST"]),
+            _route("/orgs/{org_id}/apps", GET=api.list_applications, POST=api.create_application),
             Route("/orgs/{org_id}/apps/{app_id}", api.get_application, methods=["GET"]),
             _route(webhooks, GET=api.list_webhooks, POST=api.create_webhook),
             _route(
@@ -134,6 +135,10 @@ class _WebhookApi:
             created_by=self._user_id,
         )
         return _json(self._store.create_app(app).model_dump(mode="json"), 201)
+
+    async def list_applications(self, request: Request) -> Response:
+        apps = self._store.list_apps(_param(request, "org_id"))
+        return _json([app.model_dump(mode="json") for app in apps])
 
     async def get_application(self, request: Request) -> Response:
         app = self._store.get_app(_param(request, "org_id"), _param(request, "app_id"))

@@ -128,6 +128,11 @@ class WebhookStore:
                 raise AppNotFound(f'Application with id "{app_id}" not found')
             return app
 
+    def list_apps(self, org_id: str) -> list[Application]:
+        """The organisation's applications in creation order; ``[]`` for an unknown org."""
+        with self._lock:
+            return [app for (org, _), app in self._apps.items() if org == org_id]
+
     def list_webhooks(self, org_id: str, app_id: str) -> list[WebhookResponse]:
         """The application's webhooks in creation order; raises ``AppNotFound``."""
         with self._lock:

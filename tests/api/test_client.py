@@ -6,6 +6,7 @@ import logging
 import socket
 import threading
 import uuid
+from collections.abc import Callable
 
 import pytest
 
@@ -252,7 +253,7 @@ def test_unexpected_status_maps_to_api_error_subclass(
 ) -> None:
     scripted.script(Reply(status, {"error": "API-X", "message": "nope", "details": {"k": 1}}))
     with pytest.raises(error_class) as caught:
-        make_client(scripted_url).delete_webhook(APP, "x")
+        make_client(scripted_url, max_retries=0).delete_webhook(APP, "x")
     assert type(caught.value) is error_class
     assert (caught.value.status_code, caught.value.code, caught.value.message) == (
         status,
@@ -316,21 +317,44 @@ def test_unknown_response_fields_are_ignored(
     assert hook == WebhookResponse.model_validate(HOOK_JSON)
 
 
-def test_connection_refused_raises_transport_error(
-    make_client: ClientFactory, sleeps: list[float]
-) -> None:
+def free_port() -> int:
     with socket.socket() as sock:  # a port that was just free
         sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+        return int(sock.getsockname()[1])
+
+
+@pytest.mark.parametrize("method", ["GET", "POST", "PATCH", "DELETE"])
+def test_connection_refused_is_retried_and_says_nothing_was_sent(
+    method: str, make_client: ClientFactory, sleeps: list[float]
+) -> None:
+    port = free_port()
     client = make_client(f"http://127.0.0.1:{port}")
+    calls: dict[str, Callable[[], object]] = {
+        "GET": lambda: client.get_webhook(APP, "x"),
+        "POST": lambda: client.create_webhook(APP, basic_request("x")),
+        "PATCH": lambda: client.update_webhook(APP, "x", basic_request("x")),
+        "DELETE": lambda: client.delete_webhook(APP, "x"),
+    }
     with pytest.raises(TransportError) as caught:
-        client.get_webhook(APP, "x")
-    assert not isinstance(caught.value, ApiError)
-    assert len(sleeps) == 3  # GET is idempotent: retried
-    sleeps.clear()
-    with pytest.raises(TransportError):
-        client.create_webhook(APP, basic_request("x"))
-    assert sleeps == []  # POST is not
+        calls[method]()
+    error = caught.value
+    assert not isinstance(error, ApiError)
+    path = f"/orgs/{ORG}/apps/{APP}/webhooks" + ("" if method == "POST" else "/x")
+    assert str(error) == (
+        f"{method} http://127.0.0.1:{port}{path}: connection refused (nothing was sent)"
+    )
+    assert (error.request_sent, error.earlier_attempt_may_have_applied) == (False, False)
+    assert error.may_have_applied is False
+    assert error.attempts == 4
+    assert len(sleeps) == 3  # nothing was sent, so every method is retried
+
+
+def test_transport_errors_name_the_api_prefix_path(
+    make_client: ClientFactory, sleeps: list[float]
+) -> None:
+    port = free_port()
+    with pytest.raises(TransportError, match=rf"^GET http://127\.0\.0\.1:{port}/api/v1/orgs/"):
+        make_client(f"http://127.0.0.1:{port}/api/v1", max_retries=0).list_applications()
 
 
 def test_client_is_usable_from_many_threads(client: HumanitecClient) -> None:

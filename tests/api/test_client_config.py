@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from provider.api import HumanitecClient
-from provider.api._config import is_loopback
+from provider.api._config import is_loopback, parse_api_prefix, where_base
 from tests.api.conftest import APP, ORG, TOKEN, ClientFactory
 from tests.api.scripted import Reply, ScriptedApp
 
@@ -161,3 +161,17 @@ def test_other_hosts_still_use_env_proxies(
     (request,) = scripted.received
     assert request.headers["host"] == "api.humanitec.invalid"
     assert request.raw_path.endswith(f"/orgs/{ORG}/apps/{APP}/webhooks/h")
+
+
+@pytest.mark.parametrize(
+    ("prefix", "expected"),
+    [
+        ("https://api.humanitec.io", "https://api.humanitec.io:443/"),
+        ("https://api.humanitec.io/", "https://api.humanitec.io:443/"),
+        ("http://localhost:8080/api/v1", "http://localhost:8080/api/v1/"),
+        ("http://example.com", "http://example.com:80/"),
+        ("http://[::1]:9/", "http://[::1]:9/"),
+    ],
+)
+def test_errors_name_scheme_host_and_port(prefix: str, expected: str) -> None:
+    assert where_base(parse_api_prefix(prefix, TOKEN)) == expected

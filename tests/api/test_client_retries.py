@@ -78,19 +78,53 @@ def test_gateway_errors_are_retried_for_idempotent_methods(
     assert 0 <= sleeps[0] < 0.25
 
 
-@pytest.mark.parametrize("status", [502, 503, 504])
+@pytest.mark.parametrize("status", [500, 502, 503, 504])
 @pytest.mark.parametrize("method", ["POST", "PATCH"])
-def test_gateway_errors_are_not_retried_for_post_and_patch(
+def test_server_errors_are_retried_for_post_and_patch(
     method: str, status: int, scripted: ScriptedApp, client_call: Call, sleeps: list[float]
 ) -> None:
-    # The caller learns the status and that it was the only attempt, and can go and look
-    # whether the webhook exists.
+    # A create is idempotent by its id (the caller looks up a 409) and an update sends
+    # the full body, so a second attempt cannot do harm.
     scripted.script(Reply(status, body=b"unavailable", content_type="text/plain"), SUCCESS[method])
+    client_call(method)
+    assert [r.method for r in scripted.received] == [method, method]
+    assert scripted.received[0].body == scripted.received[1].body
+    assert len(sleeps) == 1
+
+
+@pytest.mark.parametrize("method", ["POST", "PATCH"])
+def test_server_errors_to_the_end_say_an_earlier_attempt_may_have_applied(
+    method: str, scripted: ScriptedApp, client_call: Call, sleeps: list[float]
+) -> None:
+    scripted.script(*[Reply(503, body=b"down", content_type="text/plain")] * 4)
     with pytest.raises(ApiError) as caught:
         client_call(method)
     assert type(caught.value) is ApiError
-    assert (caught.value.status_code, caught.value.attempts) == (status, 1)
-    assert len(scripted.received) == 1
+    assert (caught.value.status_code, caught.value.attempts) == (503, 4)
+    assert caught.value.earlier_attempt_may_have_applied is True
+    assert len(scripted.received) == 4
+
+
+def test_a_conflict_after_a_server_error_may_be_our_own_create(
+    scripted: ScriptedApp, client_call: Call, sleeps: list[float]
+) -> None:
+    scripted.script(
+        Reply(503, body=b"committed, then the gateway failed", content_type="text/plain"),
+        Reply(409, {"error": "API-409", "message": "exists"}),
+    )
+    with pytest.raises(Conflict) as caught:
+        client_call("POST")
+    assert caught.value.attempts == 2
+    assert caught.value.earlier_attempt_may_have_applied is True
+
+
+def test_a_first_attempt_conflict_is_not_ours(
+    scripted: ScriptedApp, client_call: Call, sleeps: list[float]
+) -> None:
+    scripted.script(Reply(409, {"error": "API-409", "message": "exists"}))
+    with pytest.raises(Conflict) as caught:
+        client_call("POST")
+    assert (caught.value.attempts, caught.value.earlier_attempt_may_have_applied) == (1, False)
     assert sleeps == []
 
 
@@ -103,7 +137,9 @@ def test_a_conflict_after_a_retry_says_how_many_attempts_were_made(
     )
     with pytest.raises(Conflict) as caught:
         client_call("POST")
-    assert caught.value.attempts == 2  # the conflict may be our own first attempt
+    assert caught.value.attempts == 2
+    # 429 says the first attempt was not processed: the conflict is someone else's.
+    assert caught.value.earlier_attempt_may_have_applied is False
     assert len(scripted.received) == 2
 
 

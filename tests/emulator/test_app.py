@@ -6,9 +6,10 @@ import threading
 from typing import Any
 
 import httpx
+import pydantic
 import pytest
 
-from provider.api import HumanitecErrorResponse, WebhookResponse
+from provider.api import ApplicationResponse, HumanitecErrorResponse, WebhookResponse
 from provider.emulator import EmulatorServer
 from tests.emulator.conftest import TOKEN, USER
 
@@ -356,3 +357,26 @@ def test_unknown_route_and_method_answer_json_errors(http: httpx.Client, org: st
     response = http.put(f"{hooks(org)}/my-hook", json=GO_BODY)
     assert_error(response, 405)
     assert set(response.headers["allow"].split(", ")) >= {"GET", "PATCH", "DELETE"}
+
+
+def test_list_applications_returns_the_orgs_apps(http: httpx.Client, org: str) -> None:
+    assert http.post(f"/orgs/{org}/apps", json={"id": "third", "name": "Third"}).status_code == 201
+    response = http.get(f"/orgs/{org}/apps")
+    assert response.status_code == 200
+    apps = pydantic.TypeAdapter(list[ApplicationResponse]).validate_json(response.content)
+    assert [(a.id, a.name, a.org_id) for a in apps] == [
+        ("app", "app", org),
+        ("other", "other", org),
+        ("third", "Third", org),
+    ]
+    assert response.json()[2] == http.get(f"/orgs/{org}/apps/third").json()
+
+
+def test_list_applications_of_an_unknown_org_is_empty(http: httpx.Client) -> None:
+    assert http.get("/orgs/no-such-org/apps").json() == []
+
+
+def test_list_applications_needs_the_token(anonymous: httpx.Client, org: str) -> None:
+    response = anonymous.get(f"/orgs/{org}/apps")
+    assert response.status_code == 401
+    assert response.json() == {"error": "API-000", "message": "Could not validate token."}

@@ -113,3 +113,12 @@ def test_a_corrupt_state_file_is_refused(tmp_path: Path, content: str) -> None:
     state_file.write_text(content)
     with pytest.raises(ValueError):  # noqa: PT011 - pydantic's ValidationError is a ValueError
         WebhookStore(state_file)
+
+
+def test_list_apps_is_per_org_in_creation_order() -> None:
+    store = WebhookStore()
+    for org, app in [("o", "b"), ("p", "x"), ("o", "a")]:
+        store.ensure_app(org, app)
+    assert [app.id for app in store.list_apps("o")] == ["b", "a"]
+    assert [app.org_id for app in store.list_apps("o")] == ["o", "o"]
+    assert store.list_apps("nobody") == []
