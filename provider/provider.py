@@ -114,6 +114,8 @@ class HumanitecProvider:
                         "failed; see the errors above.",
                     )
                 self._client = self._build_client(self._settings)
+                if self._stopping.is_set():  # a stop that came before the first request
+                    self._client.cancel()
             return self._client
 
     @property
@@ -130,13 +132,6 @@ class HumanitecProvider:
                 settings.token,
                 verify_tls=settings.verify_tls,
                 app_version=__version__,
-                sleep=self._sleep,
             )
         except ValueError as exc:
             raise DiagnosticError("Invalid Provider Configuration", f"{exc}.") from None
-
-    def _sleep(self, seconds: float) -> None:
-        if self._stopping.wait(seconds):
-            from .api import TransportError
-
-            raise TransportError("cancelled: Terraform asked the provider to stop")

@@ -194,7 +194,7 @@ class WebhookResource:
         return response
 
     def create(self, req: CreateRequest) -> ApplyResponse:
-        from .api import ApiError, Conflict, HumanitecError, TransportError
+        from .api import Conflict, HumanitecError
 
         response = ApplyResponse(private=_private(req.config))
         diags = response.diagnostics
@@ -208,14 +208,12 @@ class WebhookResource:
             response.state = self._claim(client, req.planned, sent, names, exc, diags)
             return response
         except HumanitecError as exc:
-            if isinstance(exc, ApiError) and _rejected(exc.status_code):
-                _report(diags, "create", exc)
-            elif isinstance(exc, TransportError) and not exc.request_sent:
-                _report(diags, "create", exc)  # nothing reached Humanitec: nothing to find
-            else:
+            if _may_have_applied(exc):
                 # The POST may have been applied before the connection, a gateway or the
                 # answer failed. The id is ours, so look before reporting, rather than lose it.
                 response.state = self._recover(client, req.planned, sent, names, exc, diags)
+            else:
+                _report(diags, "create", exc)  # refused, or nothing reached Humanitec
             return response
         response.state = self._settle(client, req.planned, sent, names, answer, diags)
         return response
@@ -384,8 +382,8 @@ class WebhookResource:
             )
             return None
         if found is not None and matches(found, sent):
-            if getattr(conflict, "attempts", 1) > 1:
-                # This call was retried: the webhook is its own earlier attempt's.
+            if getattr(conflict, "earlier_attempt_may_have_applied", False):
+                # An earlier attempt of this very call was applied: the webhook is ours.
                 return state_from_response(found, planned, diags, names)
             diags.warning(
                 "Existing Webhook Adopted",
@@ -460,9 +458,20 @@ def _private(config: State) -> bytes:
     return encode_secret_names(secrets) if secrets else b""
 
 
-def _rejected(status_code: int) -> bool:
-    """A 4xx other than 408/429 means Humanitec refused the request: nothing was created."""
-    return 400 <= status_code < 500 and status_code not in (408, 429)
+def _may_have_applied(error: HumanitecError) -> bool:
+    """Whether a failed create may still have created the webhook.
+
+    A 4xx other than 408/429 is a refusal, and a transport failure before
+    sending reached nothing, unless an earlier attempt of the call was applied.
+    """
+    from .api import ApiError, TransportError
+
+    if isinstance(error, TransportError):
+        return error.may_have_applied
+    if isinstance(error, ApiError):
+        refused = 400 <= error.status_code < 500 and error.status_code not in (408, 429)
+        return not refused or error.earlier_attempt_may_have_applied
+    return True
 
 
 def _ids(state: State) -> tuple[str, str]:

@@ -28,6 +28,7 @@ from tests.api.scripted import Reply, ScriptedApp
 TOKEN = "webhook-test-token"
 ORG = "org"
 APP = "app"
+OTHER_APP = "other-app"
 
 
 @dataclass
@@ -40,7 +41,7 @@ class Source:
 
 @pytest.fixture(scope="module")
 def emulator() -> Iterator[EmulatorServer]:
-    with EmulatorServer(token=TOKEN, apps=[(ORG, APP)]) as server:
+    with EmulatorServer(token=TOKEN, apps=[(ORG, APP), (ORG, OTHER_APP)]) as server:
         yield server
 
 
@@ -51,8 +52,9 @@ def scripted_server() -> Iterator[tuple[str, ScriptedApp]]:
         yield server.url, app
 
 
-def client_for(url: str) -> HumanitecClient:
-    return HumanitecClient(url, ORG, TOKEN, sleep=lambda _: None)
+def client_for(url: str, max_retries: int = 0) -> HumanitecClient:
+    """A client that does not retry by default: scripts then show the resource's own calls."""
+    return HumanitecClient(url, ORG, TOKEN, sleep=lambda _: None, max_retries=max_retries)
 
 
 @pytest.fixture
@@ -151,6 +153,19 @@ def test_create_of_a_taken_id_names_the_holder_and_how_to_import(
     assert diagnostic.summary == "Webhook Already Exists"
     assert f"application {APP!r}" in diagnostic.detail
     assert f'id = "{APP}/taken"' in diagnostic.detail
+
+
+def test_create_of_an_id_held_in_another_application_names_that_application(
+    resource: WebhookResource,
+) -> None:
+    elsewhere = planned("held-elsewhere", app_id=OTHER_APP)
+    assert create(resource, elsewhere, Diagnostics()) == elsewhere
+    diags = Diagnostics()
+    assert create(resource, planned("held-elsewhere"), diags) is None  # identical but elsewhere
+    [diagnostic] = diags
+    assert diagnostic.summary == "Webhook Already Exists"
+    assert f"application {OTHER_APP!r}" in diagnostic.detail
+    assert f'id = "{OTHER_APP}/held-elsewhere"' in diagnostic.detail
 
 
 def test_secret_headers_are_sent_but_kept_out_of_the_state(
@@ -312,19 +327,43 @@ def test_create_does_not_adopt_a_different_webhook(
     assert summaries(diags) == [(Severity.ERROR, "Webhook Already Exists")]
 
 
-def test_conflict_after_a_retried_create_is_our_own_webhook(
-    scripted: tuple[WebhookResource, ScriptedApp],
+@pytest.mark.parametrize(
+    ("first", "warnings"),
+    [
+        (Reply(503, {"error": "GW", "message": "unavailable"}), []),
+        (
+            Reply(429, {"error": "RATE", "message": "slow down"}, headers={"Retry-After": "0"}),
+            [(Severity.WARNING, "Existing Webhook Adopted")],
+        ),
+    ],
+    ids=["after-503-ours", "after-429-someone-elses"],
+)
+def test_conflict_after_a_retried_create_adopts_the_identical_webhook(
+    scripted_server: tuple[str, ScriptedApp], first: Reply, warnings: list[Any]
 ) -> None:
-    resource, app = scripted
+    """A 503 may have created it (our own: silent); a 429 did not (someone's: a warning)."""
+    url, app = scripted_server
     want = planned("retried")
     app.script(
-        Reply(429, {"error": "RATE", "message": "slow down"}, headers={"Retry-After": "0"}),
-        Reply(409, {"error": "API-409", "message": "exists"}),
-        Reply(200, as_response(want)),
+        first, Reply(409, {"error": "API-409", "message": "exists"}), Reply(200, as_response(want))
     )
     diags = Diagnostics()
-    assert create(resource, want, diags) == want
-    assert list(diags) == []
+    with client_for(url, max_retries=2) as client:
+        assert create(WebhookResource(Source(client)), want, diags) == want
+    assert summaries(diags) == warnings
+    assert [r.method for r in app.received] == ["POST", "POST", "GET"]
+
+
+def test_a_refused_connection_is_reported_as_nothing_sent() -> None:
+    with client_for("http://127.0.0.1:9", max_retries=1) as client:
+        diags = Diagnostics()
+        assert create(WebhookResource(Source(client)), planned("x"), diags) is None
+    [diagnostic] = diags
+    assert diagnostic.summary == "Humanitec Client Error"
+    assert "127.0.0.1:9" in diagnostic.detail
+    assert "nothing was sent" in diagnostic.detail
+    for misleading in ("unknown", "import", "org_id"):
+        assert misleading not in diagnostic.detail
 
 
 def test_read_of_a_deleted_webhook_warns_and_forgets_it(resource: WebhookResource) -> None:

@@ -40,13 +40,14 @@ def test_unknown_trigger_is_a_warning(workspace: Workspace, app_id: str) -> None
     assert "Unknown Webhook Trigger" in result.text
 
 
-def test_wrong_token_is_reported_with_the_api_message(workspace: Workspace, app_id: str) -> None:
+def test_wrong_token_fails_plan_with_the_api_message(workspace: Workspace, app_id: str) -> None:
     workspace.env["HUMANITEC_TOKEN"] = "not-the-token"
     workspace.write(config(webhook(webhook_id="w", app_id=app_id)))
-    result = workspace.fail("apply", "-auto-approve", "-no-color", "-input=false")
-    assert "Humanitec API Error" in result.text
+    result = workspace.fail("plan", "-no-color", "-input=false")
+    assert "Humanitec Token Rejected" in result.text
     assert "401" in result.text
     assert "Could not validate token" in result.text
+    assert "not-the-token" not in result.output
 
 
 def test_token_with_a_trailing_newline_is_refused_without_showing_it(
@@ -72,9 +73,13 @@ def test_duplicate_id_in_the_org_is_a_clear_error(
 ) -> None:
     workspace.write(config(webhook(webhook_id="taken", app_id=app_id)))
     workspace.apply()
-    second_workspace.write(config(webhook(webhook_id="taken", app_id=app_id)))
+    # The same id with other settings: not adopted, and the holder is named.
+    second_workspace.write(
+        config(webhook(webhook_id="taken", app_id=app_id, url="https://other.example.com"))
+    )
     result = second_workspace.fail("apply", "-auto-approve", "-no-color", "-input=false")
     assert "Webhook Already Exists" in result.text
+    assert f"application '{app_id}'" in result.text
     assert f'id = "{app_id}/taken"' in result.text
 
 
@@ -84,10 +89,14 @@ def test_secrets_stay_out_of_plans_and_logs(
     log_file = tmp_path / "terraform.log"
     workspace.env.update(TF_LOG="trace", TF_LOG_PATH=str(log_file))
     workspace.write(
-        config(webhook(webhook_id="s", app_id=app_id, headers={"Authorization": "hdr-secret-42"}))
+        config(
+            webhook(
+                webhook_id="s", app_id=app_id, secret_headers={"Authorization": "hdr-secret-42"}
+            )
+        )
     )
     plan = workspace.run("plan", "-no-color", "-input=false")
-    assert "(sensitive value)" in plan.stdout
+    assert "(write-only attribute)" in plan.stdout
     apply = workspace.apply()
     log = log_file.read_text(encoding="utf-8")
     assert "provider." in log  # the provider's own log lines made it into Terraform's log

@@ -48,6 +48,8 @@ def test_create_minimal_then_plan_is_empty(
         "disabled": False,
         "headers": {},
         "payload": None,
+        "secret_headers_wo": None,
+        "secret_headers_wo_version": None,
         "triggers": [{"scope": "environment", "type": "created"}],
     }
     assert_no_changes(workspace)
