@@ -75,6 +75,8 @@ class Attribute:
     ``default`` is planned whenever the configuration leaves the attribute
     null, so it needs ``computed=True``. ``requires_replace`` makes a change
     of value plan a replacement. ``deprecation`` non-empty marks it deprecated.
+    A null element in a list, set or map is a configuration error unless
+    ``allow_null_elements``: most APIs have no way to say "null" there.
     """
 
     description: str
@@ -87,6 +89,7 @@ class Attribute:
     deprecation: str = ""
     default: cty.Value = None
     requires_replace: bool = False
+    allow_null_elements: bool = False
     validators: tuple[Validator, ...] = field(default=())
 
     def __post_init__(self) -> None:
@@ -135,6 +138,7 @@ class Behaviour(TypedDict, total=False):
     deprecation: str
     default: cty.Value
     requires_replace: bool
+    allow_null_elements: bool
     validators: tuple[Validator, ...]
 
 
