@@ -23,7 +23,7 @@ from .plugin.diagnostics import DiagnosticError, Diagnostics
 from .plugin.planning import values_equal
 from .plugin.resource import State
 from .plugin.schema import Schema, boolean, map_of_strings, nested_set, string
-from .validators import HEADER_NAMES, HTTPS_URL, NOT_EMPTY, KnownTriggers
+from .validators import HEADER_NAMES, HTTPS_URL, NOT_EMPTY, PATH_SAFE_ID, KnownTriggers
 from .webhook_state import request_from_state, state_from_response
 
 if TYPE_CHECKING:
@@ -47,13 +47,16 @@ SCHEMA = Schema(
     "specified URL with specified headers.",
     attributes={
         "id": string(
-            "The ID of the Webhook.", required=True, requires_replace=True, validators=(NOT_EMPTY,)
+            "The ID of the Webhook.",
+            required=True,
+            requires_replace=True,
+            validators=(NOT_EMPTY, PATH_SAFE_ID),
         ),
         "app_id": string(
             "The ID of the Application that the Webhook should belong to.",
             required=True,
             requires_replace=True,
-            validators=(NOT_EMPTY,),
+            validators=(NOT_EMPTY, PATH_SAFE_ID),
         ),
         "url": string(
             "The webhook's URL (only HTTPS is supported).", required=True, validators=(HTTPS_URL,)
