@@ -7,11 +7,12 @@ What it measures
 
 How
     The provider is installed into a temporary filesystem mirror with ``install_into_mirror``
-    and the launcher file itself is executed (its shebang is ``#!<venv python> -I``), with the
-    environment go-plugin gives a plugin: ``TF_PLUGIN_MAGIC_COOKIE``,
-    ``PLUGIN_PROTOCOL_VERSIONS=5,6`` and ``PLUGIN_CLIENT_CERT`` (a P-521 certificate shaped like
-    go-plugin's AutoMTLS one, made with ``cryptography``). Once the line is read the process is
-    killed (not timed) and its private temporary directory removed.
+    and the launcher file itself is executed (``/bin/sh`` checks the venv Python, then execs
+    it with ``-IS`` on the same file), with the environment go-plugin gives a plugin:
+    ``TF_PLUGIN_MAGIC_COOKIE``, ``PLUGIN_PROTOCOL_VERSIONS=5,6`` and ``PLUGIN_CLIENT_CERT`` (a
+    P-521 certificate shaped like go-plugin's AutoMTLS one, made with ``cryptography``). Once
+    the line is read the process is killed (not timed) and its private temporary directory
+    removed.
 
     Baselines, run with the same interpreter and environment, until the process exits:
 

@@ -9,6 +9,12 @@ the one that was installed. It also passes ``-S`` and lists the directories
 ``site`` would have added: processing ``.pth`` files (an editable install's
 finder among them) costs ~20 ms, paid on each of Terraform's 3-5 launches.
 
+The launcher is a ``/bin/sh`` script that is also a Python script. ``sh``
+checks that the interpreter still exists (a ``#!`` naming a deleted
+virtualenv makes Terraform report "no such file or directory" about the
+launcher itself), says how to reinstall if not, and otherwise ``exec``-s
+Python on the same file, for ~1 ms.
+
 The lock file hash (``h1:``) Terraform records covers only the launcher, so
 re-run ``terraform init -upgrade`` after re-installing.
 """
@@ -17,6 +23,7 @@ from __future__ import annotations
 
 import os
 import platform
+import shlex
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -94,23 +101,59 @@ def install_into_mirror(
         raise InstallError(f"invalid version {version!r}: expected e.g. 1.2.3")
     root = Path(mirror).expanduser().resolve()
     package_dir = root / host / namespace / type_name / version / platform_dir()
-    package_dir.mkdir(parents=True, exist_ok=True)
     launcher = package_dir / f"terraform-provider-{type_name}_v{version}"
-    launcher.write_text(_launcher_source(), encoding="utf-8")
+    result = InstallResult(root, f"{host}/{namespace}/{type_name}", version, launcher)
+    source_text = _launcher_source(result)
+    package_dir.mkdir(parents=True, exist_ok=True)
+    launcher.write_text(source_text, encoding="utf-8")
     launcher.chmod(0o755)
-    return InstallResult(root, f"{host}/{namespace}/{type_name}", version, launcher)
+    return result
 
 
-def _launcher_source() -> str:
-    # One shebang argument: Linux passes "-IS" whole, and Python reads it as -I -S.
-    return (
-        f"#!{sys.executable} -IS\n"
-        "# Written by `terraform-provider-humanitec install`; Terraform runs it.\n"
+def _launcher_source(installed: InstallResult) -> str:
+    return f"{_shell_part(installed)}\n" + (
         "import sys\n\n"
         f"sys.path[:0] = {_import_paths()!r}\n\n"
         "from provider.cli import main\n\n"
         "sys.exit(main())\n"
     )
+
+
+def _shell_part(installed: InstallResult) -> str:
+    """Check the interpreter, then exec it on this file; to Python, a string.
+
+    sh reads the opening quotes as the no-op ``:`` and execs before it
+    reaches the closing ones.
+    """
+    python = sys.executable
+    reinstall = (
+        f"terraform-provider-humanitec install --mirror {shlex.quote(str(installed.mirror))} "
+        f"--source {installed.source} --version {installed.version}"
+    )
+    gone = [
+        f"terraform-provider-humanitec: the Python at {python} is gone "
+        "(was its virtualenv moved or deleted?).",
+        "Install the project again (e.g. pip install . in a virtualenv), then run:",
+        f"    {reinstall}",
+        "    terraform init -upgrade",
+    ]
+    body = (
+        "# Written by `terraform-provider-humanitec install`; Terraform runs it.\n"
+        f"python={shlex.quote(python)}\n"
+        'if [ ! -f "$python" ] || [ ! -x "$python" ]; then\n'
+        f"  printf '%s\\n' {' '.join(shlex.quote(line) for line in gone)} >&2\n"
+        "  exit 127\n"
+        "fi\n"
+        'exec "$python" -IS "$0" "$@"\n'
+    )
+    # shlex.quote never writes three quotes in a row, so the string cannot end
+    # early; a backslash could start an escape Python refuses (\N, \x).
+    if "\\" in body.replace("'%s\\n'", ""):
+        raise InstallError(
+            f"cannot write a launcher when the Python ({python}) or the mirror path has a backslash"
+        )
+    quotes = "'" * 3
+    return f"#!/bin/sh\n{quotes}:'\n{body}{quotes}\n"
 
 
 def _import_paths() -> list[str]:

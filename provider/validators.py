@@ -7,12 +7,14 @@ reports with the attribute path, so Terraform underlines the right line.
 from __future__ import annotations
 
 import re
+import unicodedata
+from collections.abc import Callable
 from urllib.parse import SplitResult, urlsplit
 
 from .plugin import cty
 from .plugin.diagnostics import AttributePath, Diagnostics, MapKey
 
-__all__ = ["HEADER_NAMES", "HTTPS_URL", "NOT_EMPTY", "KnownTriggers"]
+__all__ = ["HEADER_NAMES", "HTTPS_URL", "NOT_EMPTY", "PATH_SAFE_ID", "KnownTriggers"]
 
 # RFC 9110 field-name: a "token" of visible ASCII without separators.
 _FIELD_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
@@ -26,6 +28,28 @@ class NotEmpty:
             diags.error("Empty Value", f"{path[-1]} must not be empty.", path)
 
 
+class PathSafeId:
+    """An id becomes a URL path segment and half of the import id ``app_id/id``.
+
+    A ``/`` would address another endpoint and make the import id ambiguous;
+    whitespace and control characters are invisible in plans and logs.
+    """
+
+    description = "no '/', whitespace or control characters"
+
+    def validate(self, value: cty.Value, path: AttributePath, diags: Diagnostics) -> None:
+        if not isinstance(value, str) or not value.strip():
+            return  # blank is NOT_EMPTY's to report
+        bad = _first(value, lambda ch: ch == "/" or _is_invisible(ch), printable_but_bad="/ ")
+        if bad is not None:
+            diags.error(
+                "Invalid ID",
+                f"{path[-1]} must not contain {_describe(bad)}, got {_quoted(value)}: it is "
+                "part of the API's URLs and of the import id app_id/id. Choose an id without it.",
+                path,
+            )
+
+
 class HttpsUrl:
     """Humanitec calls webhooks over HTTPS only; any other scheme would never fire."""
 
@@ -34,20 +58,36 @@ class HttpsUrl:
     def validate(self, value: cty.Value, path: AttributePath, diags: Diagnostics) -> None:
         if not isinstance(value, str):
             return
-        candidate = value if "://" in value else f"https://{value}"
-        parts = urlsplit(candidate)
-        if (
-            parts.scheme.lower() != "https"
-            or not parts.hostname
-            or _has_space(value)
-            or not _valid_port(parts)
-        ):
+        control = _first(value, _is_control)
+        if control is not None:
+            diags.error(
+                "Invalid Webhook URL",
+                f"The webhook URL must not contain control characters (U+{ord(control):04X}), "
+                f"got {_quoted(value)}: remove it, or percent-encode it if the endpoint needs it.",
+                path,
+            )
+            return
+        if not _valid_https_url(value):
             diags.error(
                 "Invalid Webhook URL",
                 f"The webhook URL must be an HTTPS URL such as https://example.com/hook, "
-                f"got {value!r}. Humanitec only calls webhooks over HTTPS.",
+                f"got {_quoted(value)}. Humanitec only calls webhooks over HTTPS.",
                 path,
             )
+
+
+def _valid_https_url(value: str) -> bool:
+    candidate = value if "://" in value else f"https://{value}"
+    try:
+        parts = urlsplit(candidate)  # raises on e.g. an unclosed "[" of an IPv6 host
+    except ValueError:
+        return False
+    return (
+        parts.scheme.lower() == "https"
+        and bool(parts.hostname)
+        and not _has_space(value)
+        and _valid_port(parts)
+    )
 
 
 def _valid_port(parts: SplitResult) -> bool:
@@ -70,7 +110,7 @@ class HeaderNames:
             if not _FIELD_NAME.fullmatch(key):
                 diags.error(
                     "Invalid Header Name",
-                    f"{key!r} is not a valid HTTP header name: use letters, digits and "
+                    f"{_quoted(key)} is not a valid HTTP header name: use letters, digits and "
                     "!#$%&'*+-.^_`|~ only, without spaces or colons.",
                     (*path, MapKey(key)),
                 )
@@ -118,6 +158,40 @@ def _has_space(text: str) -> bool:
     return any(ch.isspace() for ch in text)
 
 
+def _first(text: str, bad: Callable[[str], bool], printable_but_bad: str = "") -> str | None:
+    """The first character ``bad`` refuses, which is unprintable or in ``printable_but_bad``.
+
+    The screen runs in C, so a 1 MB value costs microseconds rather than a second.
+    """
+    if text.isprintable() and not any(ch in text for ch in printable_but_bad):
+        return None
+    return next((ch for ch in text if bad(ch)), None)
+
+
+def _quoted(text: str, limit: int = 200) -> str:
+    """``repr`` of a value, cut short: a 1 MB value would bury the message."""
+    return repr(text) if len(text) <= limit else f"{text[:limit]!r}... ({len(text)} characters)"
+
+
+def _is_control(ch: str) -> bool:
+    return unicodedata.category(ch) == "Cc"
+
+
+def _is_invisible(ch: str) -> bool:
+    # Cf: zero-width and bidi-override characters, which make an id read as another.
+    return ch.isspace() or unicodedata.category(ch) in ("Cc", "Cf")
+
+
+def _describe(ch: str) -> str:
+    if ch == "/":
+        return "'/'"
+    if ch == " ":
+        return "spaces"
+    kind = "whitespace" if ch.isspace() else "control characters"
+    return f"{kind} (U+{ord(ch):04X})"
+
+
 NOT_EMPTY = NotEmpty()
+PATH_SAFE_ID = PathSafeId()
 HTTPS_URL = HttpsUrl()
 HEADER_NAMES = HeaderNames()

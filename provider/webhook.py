@@ -48,7 +48,7 @@ from .plugin.resource import (
     ValidateResponse,
 )
 from .plugin.schema import Schema, boolean, map_of_strings, nested_set, number, string
-from .validators import HEADER_NAMES, HTTPS_URL, NOT_EMPTY, KnownTriggers
+from .validators import HEADER_NAMES, HTTPS_URL, NOT_EMPTY, PATH_SAFE_ID, KnownTriggers
 from .webhook_state import (
     decode_secret_names,
     encode_secret_names,
@@ -85,13 +85,16 @@ SCHEMA = Schema(
     "specified URL with specified headers.",
     attributes={
         "id": string(
-            "The ID of the Webhook.", required=True, requires_replace=True, validators=(NOT_EMPTY,)
+            "The ID of the Webhook.",
+            required=True,
+            requires_replace=True,
+            validators=(NOT_EMPTY, PATH_SAFE_ID),
         ),
         "app_id": string(
             "The ID of the Application that the Webhook should belong to.",
             required=True,
             requires_replace=True,
-            validators=(NOT_EMPTY,),
+            validators=(NOT_EMPTY, PATH_SAFE_ID),
         ),
         "url": string(
             "The webhook's URL (only HTTPS is supported).", required=True, validators=(HTTPS_URL,)

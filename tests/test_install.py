@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from provider import __version__
 from provider.install import InstallError, install_into_mirror, parse_source, platform_dir
 from provider.plugin.serve import MAGIC_COOKIE_KEY
 
@@ -52,9 +54,68 @@ def test_install_writes_the_unpacked_mirror_layout(
 def test_launcher_is_executable_with_this_interpreter_isolated(tmp_path: Path) -> None:
     result = install_into_mirror(tmp_path, source="humanitec/humanitec", version="0.1.0")
     assert os.access(result.launcher, os.X_OK)
-    first_line = result.launcher.read_text(encoding="utf-8").splitlines()[0]
+    lines = result.launcher.read_text(encoding="utf-8").splitlines()
+    assert lines[0] == "#!/bin/sh"
+    assert f"python={shlex.quote(sys.executable)}" in lines
     # -I: no PYTHON* variables or user site from Terraform's environment; -S: no .pth scan.
-    assert first_line == f"#!{sys.executable} -IS"
+    assert 'exec "$python" -IS "$0" "$@"' in lines
+
+
+def test_launcher_passes_arguments_to_the_provider(tmp_path: Path) -> None:
+    mirror = tmp_path / "a mirror's $HOME"
+    result = install_into_mirror(mirror, source="acme/humanitec", version="0.1.0")
+    done = subprocess.run(
+        [str(result.launcher), "--version"],
+        env=without_cookie(),
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        check=False,
+    )
+    assert (done.returncode, done.stderr) == (0, "")
+    assert done.stdout == f"terraform-provider-humanitec {__version__}\n"
+
+
+@pytest.mark.parametrize("state", ["missing", "not-executable"])
+def test_launcher_says_when_its_python_is_gone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, state: str
+) -> None:
+    python = tmp_path / "old venv '''$(x)" / "bin" / "python"  # quotes for sh and Python
+    if state == "not-executable":
+        python.parent.mkdir(parents=True)
+        python.write_text("", encoding="utf-8")
+    monkeypatch.setattr(sys, "executable", str(python))
+    mirror = tmp_path / "the mirror's dir"
+    result = install_into_mirror(mirror, source="humanitec/humanitec", version="1.2.3")
+    compile(result.launcher.read_text(encoding="utf-8"), str(result.launcher), "exec")
+    done = subprocess.run(
+        [str(result.launcher)],
+        env=without_cookie(),
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        check=False,
+    )
+    assert (done.returncode, done.stdout) == (127, "")
+    lines = done.stderr.splitlines()
+    assert lines[0] == (
+        f"terraform-provider-humanitec: the Python at {python} is gone "
+        "(was its virtualenv moved or deleted?)."
+    )
+    reinstall = (
+        f"terraform-provider-humanitec install --mirror {shlex.quote(str(mirror.resolve()))} "
+        "--source registry.terraform.io/humanitec/humanitec --version 1.2.3"
+    )
+    assert lines[2:] == [f"    {reinstall}", "    terraform init -upgrade"]
+
+
+def test_launcher_refuses_a_backslash_python_would_read_as_an_escape(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "x\\N" / "python"))
+    with pytest.raises(InstallError, match="cannot write a launcher"):
+        install_into_mirror(tmp_path / "mirror", source="humanitec/humanitec", version="0.1.0")
+    assert not (tmp_path / "mirror").exists()
 
 
 def test_launcher_finds_the_provider_without_site(tmp_path: Path) -> None:

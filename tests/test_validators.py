@@ -7,7 +7,7 @@ import pytest
 from provider.plugin import cty
 from provider.plugin.diagnostics import AttributePath, Diagnostic, Diagnostics, MapKey, Severity
 from provider.plugin.schema import Validator
-from provider.validators import HEADER_NAMES, HTTPS_URL, NOT_EMPTY, KnownTriggers
+from provider.validators import HEADER_NAMES, HTTPS_URL, NOT_EMPTY, PATH_SAFE_ID, KnownTriggers
 
 
 def run(validator: Validator, value: cty.Value, path: AttributePath) -> list[Diagnostic]:
@@ -70,6 +70,81 @@ def test_https_url_rejects_other_urls_with_path(url: str) -> None:
         ("url",),
     )
     assert repr(url) in diagnostic.detail
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("https://example.com/\x00hook", "U+0000"),
+        ("https://example.com/\x7f", "U+007F"),
+        ("https://example.com/\x85", "U+0085"),
+        ("https://example.com/a\rb", "U+000D"),
+        ("\x1bhttps://example.com", "U+001B"),
+    ],
+    ids=["nul", "delete", "c1-control", "carriage-return", "escape-first"],
+)
+def test_https_url_rejects_control_characters_by_code_point(url: str, shown: str) -> None:
+    [diagnostic] = run(HTTPS_URL, url, ("url",))
+    assert (diagnostic.severity, diagnostic.summary, diagnostic.path) == (
+        Severity.ERROR,
+        "Invalid Webhook URL",
+        ("url",),
+    )
+    assert f"must not contain control characters ({shown})" in diagnostic.detail
+    assert repr(url) in diagnostic.detail
+
+
+def test_https_url_reports_an_unparsable_host_instead_of_raising() -> None:
+    [diagnostic] = run(HTTPS_URL, "https://[::1/hook", ("url",))
+    assert diagnostic.summary == "Invalid Webhook URL"
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["hook", "my-hook_2", "App.v1", "héllo", "", "  ", None, cty.UNKNOWN, 7],
+    ids=["word", "dash-underscore", "dot", "unicode", "empty", "blank", "null", "unknown", "int"],
+)
+def test_path_safe_id_accepts_ids_without_slash_space_or_control(value: cty.Value) -> None:
+    assert run(PATH_SAFE_ID, value, ("id",)) == []
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        ("app/hook", "'/'"),
+        ("/", "'/'"),
+        ("my hook", "spaces"),
+        (" hook", "spaces"),
+        ("hook\t", "whitespace (U+0009)"),
+        ("hook\n", "whitespace (U+000A)"),
+        ("a\u00a0b", "whitespace (U+00A0)"),
+        ("a\x00b", "control characters (U+0000)"),
+        ("a\x7fb", "control characters (U+007F)"),
+        ("a\u200bb", "control characters (U+200B)"),
+        ("a\u202eb", "control characters (U+202E)"),
+    ],
+    ids=[
+        "slash",
+        "only-slash",
+        "space",
+        "leading-space",
+        "tab",
+        "newline",
+        "no-break-space",
+        "nul",
+        "delete",
+        "zero-width-space",
+        "bidi-override",
+    ],
+)
+def test_path_safe_id_rejects_what_breaks_paths_or_import(value: str, shown: str) -> None:
+    [diagnostic] = run(PATH_SAFE_ID, value, ("app_id",))
+    assert (diagnostic.severity, diagnostic.summary, diagnostic.path) == (
+        Severity.ERROR,
+        "Invalid ID",
+        ("app_id",),
+    )
+    assert diagnostic.detail.startswith(f"app_id must not contain {shown}, got {value!r}")
 
 
 @pytest.mark.parametrize("value", [None, cty.UNKNOWN, 42], ids=["null", "unknown", "not-a-string"])
@@ -189,7 +264,7 @@ def test_known_triggers_warning_names_the_pair_and_the_known_events() -> None:
 
 @pytest.mark.parametrize(
     "validator",
-    [HTTPS_URL, HEADER_NAMES, NOT_EMPTY, KnownTriggers()],
+    [HTTPS_URL, HEADER_NAMES, NOT_EMPTY, PATH_SAFE_ID, KnownTriggers()],
     ids=lambda v: type(v).__name__,
 )
 def test_every_validator_describes_itself(validator: Validator) -> None:

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping
 
 from . import cty
 from ._proto import tfplugin6_pb2 as pb
-from .diagnostics import AttributePath, Diagnostic, MapKey
+from .diagnostics import AttributePath, Diagnostic, MapKey, SetElement
 from .schema import Attribute, Schema
 
 __all__ = [
@@ -23,8 +23,11 @@ __all__ = [
 
 
 def to_proto_attribute_path(path: AttributePath) -> pb.AttributePath:
+    """The path as Terraform can follow it: up to (not into) a set element."""
     steps = []
     for step in path:
+        if isinstance(step, SetElement):
+            break
         if isinstance(step, MapKey):
             steps.append(pb.AttributePath.Step(element_key_string=step.key))
         elif isinstance(step, int):

@@ -16,11 +16,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 __all__ = [
+    "SET_ELEMENT",
     "AttributePath",
     "Diagnostic",
     "DiagnosticError",
     "Diagnostics",
     "MapKey",
+    "SetElement",
     "Severity",
     "format_path",
 ]
@@ -28,13 +30,26 @@ __all__ = [
 
 @dataclass(frozen=True)
 class MapKey:
-    """A step into a map or set element by string key (not an attribute name)."""
+    """A step into a map element by its key (not an attribute name)."""
 
     key: str
 
 
-PathStep = str | int | MapKey
-"""An attribute name (``str``), a list index (``int``) or a map key (:class:`MapKey`)."""
+@dataclass(frozen=True)
+class SetElement:
+    """A step into a set element, which Terraform's protocol cannot address.
+
+    Terraform names a set element by its whole value, and tfplugin6's path has
+    no step for that: on the wire the path stops at the set (as in
+    terraform-plugin-go), and people read it as ``triggers[*]``.
+    """
+
+
+SET_ELEMENT = SetElement()
+
+PathStep = str | int | MapKey | SetElement
+"""An attribute name (``str``), a list index (``int``), a map key (:class:`MapKey`)
+or a set element (:data:`SET_ELEMENT`)."""
 
 AttributePath = tuple[PathStep, ...]
 
@@ -99,6 +114,8 @@ def format_path(path: AttributePath) -> str:
     for step in path:
         if isinstance(step, MapKey):
             out += f'["{step.key}"]'
+        elif isinstance(step, SetElement):
+            out += "[*]"
         elif isinstance(step, int):
             out += f"[{step}]"
         else:

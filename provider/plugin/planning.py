@@ -13,7 +13,7 @@ import copy
 from collections.abc import Iterator
 
 from . import cty
-from .diagnostics import AttributePath, Diagnostics, MapKey
+from .diagnostics import SET_ELEMENT, AttributePath, Diagnostics, MapKey, SetElement, format_path
 from .schema import Attribute, Nesting, Schema
 
 __all__ = [
@@ -134,7 +134,13 @@ def apply_inconsistencies(
 
 
 def validate_config(schema: Schema, config: dict[str, cty.Value], diags: Diagnostics) -> None:
-    """Run every declared validator on the known, non-null values it applies to."""
+    """Report nulls the schema forbids, then run declared validators on known values.
+
+    Terraform itself lets ``null`` through inside nested objects and
+    collections (``triggers = [{ scope = null }]``, ``headers = { X = null }``),
+    so required nested attributes and collection elements are checked here.
+    Unknown values pass: Terraform validates again once they are known.
+    """
     for name, attribute in schema.attributes.items():
         _validate_value(attribute, config.get(name), (name,), diags)
 
@@ -142,25 +148,68 @@ def validate_config(schema: Schema, config: dict[str, cty.Value], diags: Diagnos
 def _validate_value(
     attribute: Attribute, value: cty.Value, path: AttributePath, diags: Diagnostics
 ) -> None:
-    if value is None or isinstance(value, cty.Unknown):
+    if value is None:
+        if attribute.required:
+            diags.error(
+                "Missing Required Attribute",
+                f"{format_path(path)} is required, so it cannot be null: set a value.",
+                path,
+            )
+        return
+    if isinstance(value, cty.Unknown):
         return
     for validator in attribute.validators:
         validator.validate(value, path, diags)
     nested = attribute.nested
     if nested is None:
+        if not attribute.allow_null_elements:
+            _report_null_elements(value, attribute.cty_type, path, diags)
         return
-    elements: list[tuple[AttributePath, cty.Value]]
-    if isinstance(value, list) and nested.nesting is Nesting.LIST:
-        elements = [((*path, i), v) for i, v in enumerate(value)]
-    elif isinstance(value, list):
-        # Terraform cannot point into a set element, so point at the set.
-        elements = [(path, v) for v in value]
-    elif isinstance(value, dict) and nested.nesting is Nesting.MAP:
-        elements = [((*path, MapKey(k)), v) for k, v in value.items()]
+    for element_path, element in _nested_elements(value, nested.nesting, path):
+        if element is None:
+            if not attribute.allow_null_elements:
+                _null_element(element_path, diags)
+        elif isinstance(element, dict):
+            for name, child in nested.attributes.items():
+                _validate_value(child, element.get(name), (*element_path, name), diags)
+
+
+def _nested_elements(
+    value: cty.Value, nesting: Nesting, path: AttributePath
+) -> list[tuple[AttributePath, cty.Value]]:
+    if nesting is Nesting.SINGLE:
+        return [(path, value)]
+    return _elements(value, nesting is Nesting.SET, path)
+
+
+def _elements(
+    value: cty.Value, is_set: bool, path: AttributePath
+) -> list[tuple[AttributePath, cty.Value]]:
+    """A collection's elements with their paths; anything else (a wrong type) has none."""
+    if isinstance(value, dict):
+        return [((*path, MapKey(k)), v) for k, v in value.items()]
+    if isinstance(value, list) and is_set:
+        return [((*path, SET_ELEMENT), v) for v in value]
+    if isinstance(value, list):
+        return [((*path, i), v) for i, v in enumerate(value)]
+    return []
+
+
+def _report_null_elements(
+    value: cty.Value, t: cty.CtyType, path: AttributePath, diags: Diagnostics
+) -> None:
+    if not isinstance(t, cty.List | cty.Set | cty.Map):
+        return
+    for element_path, element in _elements(value, isinstance(t, cty.Set), path):
+        if element is None:
+            _null_element(element_path, diags)
+        else:
+            _report_null_elements(element, t.element, element_path, diags)
+
+
+def _null_element(path: AttributePath, diags: Diagnostics) -> None:
+    if isinstance(path[-1], SetElement):
+        where = f"{format_path(path[:-1])} contains a null element"
     else:
-        elements = [(path, value)]
-    for element_path, element in elements:
-        if not isinstance(element, dict):
-            continue
-        for name, child in nested.attributes.items():
-            _validate_value(child, element.get(name), (*element_path, name), diags)
+        where = f"{format_path(path)} is null"
+    diags.error("Invalid Null Element", f"{where}: set a value, or remove the element.", path)

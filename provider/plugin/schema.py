@@ -78,6 +78,8 @@ class Attribute:
     of value plan a replacement. ``deprecation`` non-empty marks it deprecated.
     ``write_only`` (Terraform 1.11+) values reach plan and apply in the
     configuration but never the state or plan output: the servicer keeps them null.
+    A null element in a list, set or map is a configuration error unless
+    ``allow_null_elements``: most APIs have no way to say "null" there.
     """
 
     description: str
@@ -91,6 +93,7 @@ class Attribute:
     default: cty.Value = None
     requires_replace: bool = False
     write_only: bool = False
+    allow_null_elements: bool = False
     validators: tuple[Validator, ...] = field(default=())
 
     def __post_init__(self) -> None:
@@ -147,6 +150,7 @@ class Behaviour(TypedDict, total=False):
     default: cty.Value
     requires_replace: bool
     write_only: bool
+    allow_null_elements: bool
     validators: tuple[Validator, ...]
 
 

@@ -16,7 +16,8 @@ SIGINT is ignored: on Ctrl-C Terraform signals the whole process group and
 then drives cancellation through ``StopProvider``; dying mid-apply would
 orphan a webhook that Terraform never records.
 
-``serve_debug`` runs one long-lived plaintext server for ``TF_REATTACH_PROVIDERS``.
+``serve_debug`` runs one long-lived plaintext server for ``TF_REATTACH_PROVIDERS``,
+which stops on the same triggers, and on SIGINT and SIGTERM.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import grpc
 
@@ -62,6 +63,8 @@ PROTOCOL_VERSION = 6
 MAX_WORKERS = 64  # >= Terraform's -parallelism; the executor default is 6 on 2 cores
 MAX_MESSAGE_BYTES = 256 << 20  # as terraform-plugin-go; grpcio's default is 4 MiB
 _DIR_PREFIX = "terraform-provider-humanitec-"
+_STOP_SIGNALS = frozenset({signal.SIGINT, signal.SIGTERM})
+_DEBUG_GRACE_SECONDS = 1.0
 
 
 class HandshakeError(Exception):
@@ -114,31 +117,35 @@ def serve(make_provider: Callable[[], Provider], environ: Mapping[str, str] = os
             line = handshake_line("unix", str(socket_path), None)
         sys.stdout.write(line)
         sys.stdout.flush()
-        while not shutdown.wait(0.5):
-            if os.getppid() != parent:
-                logger.warning("Terraform is gone; exiting")
-                break
+        _wait_for_shutdown(shutdown, parent)
         del server
     except BaseException:
         logger.exception("provider server failed")
-        shutil.rmtree(workdir, ignore_errors=True)
-        os._exit(1)
-    shutil.rmtree(workdir, ignore_errors=True)
-    # os._exit: skip interpreter teardown and grpc's graceful drain; Terraform
-    # waits for this exit before it moves on.
-    os._exit(0)
+        _exit(workdir, 1)
+    # No graceful drain: Terraform waits for this exit before it moves on.
+    _exit(workdir, 0)
 
 
-def serve_debug(make_provider: Callable[[], Provider], provider_address: str) -> int:
-    """Serve in plaintext for TF_REATTACH_PROVIDERS until SIGINT/SIGTERM."""
+def serve_debug(make_provider: Callable[[], Provider], provider_address: str) -> NoReturn:
+    """Serve in plaintext for TF_REATTACH_PROVIDERS; never returns.
+
+    Stops as ``serve`` does (``GRPCController.Shutdown``, or the parent
+    process exits) and on SIGINT or SIGTERM, giving in-flight calls a second.
+    """
+    # Block the stop signals before any thread exists, so that every thread
+    # inherits the mask and only _stop_on_signals receives them. A Python
+    # handler runs in the main thread only, and only wakes a blocking wait
+    # when the kernel happened to deliver the signal to the main thread:
+    # delivered to a gRPC thread, a handler setting an Event woke nothing.
+    signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
     configure_logging()
+    parent = os.getppid()
     workdir = _private_dir()
-    stop = threading.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stop.set())
+    shutdown = threading.Event()
     try:
+        _stop_on_signals(shutdown)
         socket_path = workdir / "grpc.sock"
-        server = _start_grpc(make_provider(), f"unix:{socket_path}", threading.Event())
+        server = _start_grpc(make_provider(), f"unix:{socket_path}", shutdown)
         reattach = {
             provider_address: {
                 "Protocol": "grpc",
@@ -155,11 +162,41 @@ def serve_debug(make_provider: Callable[[], Provider], provider_address: str) ->
             "Stop the provider with Ctrl-C.\n"
         )
         sys.stdout.flush()
-        stop.wait()
-        server.stop(grace=1).wait()
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
-    return 0
+        _wait_for_shutdown(shutdown, parent)
+        server.stop(grace=_DEBUG_GRACE_SECONDS).wait(_DEBUG_GRACE_SECONDS + 1)
+    except BaseException:
+        logger.exception("provider server failed")
+        _exit(workdir, 1)
+    _exit(workdir, 0)
+
+
+def _stop_on_signals(shutdown: threading.Event) -> None:
+    """Turn a (blocked) SIGINT or SIGTERM into a shutdown, whichever thread it was sent to."""
+
+    def wait() -> None:
+        signum = signal.sigwait(_STOP_SIGNALS)
+        logger.info("received %s; stopping", signal.Signals(signum).name)
+        shutdown.set()
+
+    threading.Thread(target=wait, name="stop-signals", daemon=True).start()
+
+
+def _wait_for_shutdown(shutdown: threading.Event, parent: int) -> None:
+    """Until Shutdown (or a stop signal) sets ``shutdown``, or the parent process is gone.
+
+    The wait is bounded so the parent check runs; the Event still wakes it at once.
+    """
+    while not shutdown.wait(0.5):
+        if os.getppid() != parent:
+            logger.warning("the process that started the provider is gone; exiting")
+            return
+
+
+def _exit(workdir: Path, status: int) -> NoReturn:
+    shutil.rmtree(workdir, ignore_errors=True)
+    # os._exit: interpreter teardown would join the RPC worker threads, and
+    # one stuck in a request would hold the exit hostage.
+    os._exit(status)
 
 
 def _start_grpc(provider: Provider, address: str, shutdown: threading.Event) -> grpc.Server:

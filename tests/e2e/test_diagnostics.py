@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+
+import httpx
+import pytest
 
 from .configs import config, webhook
 from .conftest import TOKEN
@@ -104,3 +108,86 @@ def test_secrets_stay_out_of_plans_and_logs(
         assert secret not in plan.text
         assert secret not in apply.output
         assert secret not in log
+
+
+def _hook(**attributes: str) -> str:
+    """A webhook block with raw HCL expressions, so a test can write ``null``."""
+    values = {
+        "id": '"w"',
+        "app_id": '"app"',
+        "url": '"https://example.com/hook"',
+        "triggers": '[{ scope = "environment", type = "created" }]',
+        **attributes,
+    }
+    body = "".join(f"  {name} = {expression}\n" for name, expression in values.items())
+    return f'resource "humanitec_webhook" "hook" {{\n{body}}}\n'
+
+
+BAD_VALUES = {
+    "null-trigger-scope": (
+        {"triggers": '[{ scope = null, type = "created" }]'},
+        "Missing Required Attribute",
+        "triggers[*].scope is required",
+        '[{ scope = null, type = "created" }]',  # a set element has no path of its own
+    ),
+    "null-header": (
+        {"headers": '{ X = "ok", Y = null }'},
+        "Invalid Null Element",
+        'headers["Y"] is null',
+        "null",
+    ),
+    "null-payload-value": (
+        {"payload": "{ a = null }"},
+        "Invalid Null Element",
+        'payload["a"] is null',
+        "null",
+    ),
+    "id-with-slash": (
+        {"id": '"app/hook"'},
+        "Invalid ID",
+        "id must not contain '/'",
+        '"app/hook"',
+    ),
+    "app-id-with-space": (
+        {"app_id": '"my app"'},
+        "Invalid ID",
+        "app_id must not contain spaces",
+        '"my app"',
+    ),
+    "url-with-nul": (
+        {"url": '"https://example.com/\\u0000"'},
+        "Invalid Webhook URL",
+        "must not contain control characters (U+0000)",
+        '"https://example.com/\\u0000"',
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("attributes", "summary", "detail", "highlighted"), BAD_VALUES.values(), ids=BAD_VALUES.keys()
+)
+def test_bad_values_are_errors_at_validate_on_their_attribute(
+    workspace: Workspace, attributes: dict[str, str], summary: str, detail: str, highlighted: str
+) -> None:
+    workspace.write(config(_hook(**attributes)))
+    result = workspace.fail("validate", "-json", "-no-color")
+    [diagnostic] = json.loads(result.stdout)["diagnostics"]
+    assert (diagnostic["severity"], diagnostic["summary"]) == ("error", summary)
+    assert detail in diagnostic["detail"]
+    # Where Terraform points shows the path it understood.
+    snippet = diagnostic["snippet"]
+    start, end = snippet["highlight_start_offset"], snippet["highlight_end_offset"]
+    assert snippet["code"][start:end] == highlighted
+    name = next(iter(attributes))
+    assert snippet["code"].lstrip().startswith(name)
+
+
+def test_null_trigger_scope_fails_plan_before_any_request(
+    workspace: Workspace, api: httpx.Client, app_id: str
+) -> None:
+    workspace.write(
+        config(_hook(app_id=f'"{app_id}"', triggers='[{ scope = null, type = "created" }]'))
+    )
+    result = workspace.fail("plan", "-no-color", "-input=false")
+    assert "Missing Required Attribute" in result.text
+    assert api.get(f"/apps/{app_id}/webhooks").json() == []

@@ -29,14 +29,19 @@ def reattach(workspace_env: dict[str, str]) -> Iterator[tuple[subprocess.Popen[s
         stderr=subprocess.DEVNULL,
         text=True,
     )
-    assert process.stdout is not None
-    setting = ""
-    while "TF_REATTACH_PROVIDERS=" not in setting:
-        setting = process.stdout.readline()
-        assert setting, "the provider exited without printing its reattach settings"
-    yield process, setting.split("=", 1)[1].strip().strip("'")
-    process.send_signal(signal.SIGINT)
-    process.communicate(timeout=10)
+    try:
+        assert process.stdout is not None
+        setting = ""
+        while "TF_REATTACH_PROVIDERS=" not in setting:
+            setting = process.stdout.readline()
+            assert setting, "the provider exited without printing its reattach settings"
+        yield process, setting.split("=", 1)[1].strip().strip("'")
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=10) == 0, "the debug provider did not stop on SIGINT"
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.communicate(timeout=10)
 
 
 def test_terraform_reattaches_to_the_debug_process(

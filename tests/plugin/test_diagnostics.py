@@ -13,6 +13,7 @@ from provider.plugin.convert import (
     to_proto_schema,
 )
 from provider.plugin.diagnostics import (
+    SET_ELEMENT,
     AttributePath,
     Diagnostic,
     DiagnosticError,
@@ -34,8 +35,9 @@ from provider.plugin.schema import Schema, boolean, map_of_strings, nested_set, 
         (("a", "b", "c"), "a.b.c"),
         ((0,), "[0]"),
         (("m", MapKey("k"), 2, "x"), 'm["k"][2].x'),
+        (("triggers", SET_ELEMENT, "scope"), "triggers[*].scope"),
     ],
-    ids=["empty", "attribute", "list-index", "map-key", "nested", "index-first", "mixed"],
+    ids=["empty", "attribute", "list-index", "map-key", "nested", "index-first", "mixed", "set"],
 )
 def test_format_path_reads_like_terraform(path: AttributePath, text: str) -> None:
     assert format_path(path) == text
@@ -118,8 +120,9 @@ def step_tuple(step: pb.AttributePath.Step) -> tuple[str, object]:
             [("attribute_name", "headers"), ("element_key_string", "X-Token")],
         ),
         ((MapKey("0"),), [("element_key_string", "0")]),
+        (("triggers", SET_ELEMENT, "scope"), [("attribute_name", "triggers")]),
     ],
-    ids=["attribute", "list-index", "map-key", "string-key-that-looks-like-int"],
+    ids=["attribute", "list-index", "map-key", "string-key-that-looks-like-int", "stops-at-set"],
 )
 def test_to_proto_diagnostics_attribute_path_steps(
     path: AttributePath, steps: list[tuple[str, object]]

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from provider.plugin import cty
-from provider.plugin.diagnostics import AttributePath, Diagnostics, MapKey
+from provider.plugin.diagnostics import SET_ELEMENT, AttributePath, Diagnostics, MapKey
 from provider.plugin.planning import (
     apply_inconsistencies,
     plan_resource,
@@ -241,9 +241,9 @@ VALIDATIONS: dict[str, tuple[State, list[tuple[AttributePath, str]]]] = {
     "top-level": ({"url": "u"}, [(("url",), "'u'")]),
     "null-and-unknown-skipped": ({"url": None, "set": None, "list": cty.UNKNOWN}, []),
     "unknown-string-skipped": ({"url": cty.UNKNOWN}, []),
-    "set-elements-point-at-the-set": (
+    "set-elements-have-no-key": (
         {"set": [{"name": "a"}, {"name": "b"}]},
-        [(("set", "name"), "'a'"), (("set", "name"), "'b'")],
+        [(("set", SET_ELEMENT, "name"), "'a'"), (("set", SET_ELEMENT, "name"), "'b'")],
     ),
     "unknown-inside-set-skipped": (
         {"set": [{"name": None}, {"name": cty.UNKNOWN}, cty.UNKNOWN]},
@@ -260,7 +260,7 @@ VALIDATIONS: dict[str, tuple[State, list[tuple[AttributePath, str]]]] = {
     "single-object": ({"single": {"name": "a"}}, [(("single", "name"), "'a'")]),
     "attribute-validator-sees-whole-set": (
         {"whole": [{"name": "a"}]},
-        [(("whole",), "[{'name': 'a'}]"), (("whole", "name"), "'a'")],
+        [(("whole",), "[{'name': 'a'}]"), (("whole", SET_ELEMENT, "name"), "'a'")],
     ),
 }
 
@@ -272,3 +272,88 @@ def test_validate_config_runs_on_known_values_with_paths(
     diags = Diagnostics()
     validate_config(NESTED_SCHEMA, config, diags)
     assert [(d.path, d.summary) for d in diags] == reported
+
+
+NULLS_SCHEMA = Schema(
+    {
+        "id": string("ID.", required=True),
+        "set": nested_set("Set.", TRIGGER, optional=True),
+        "list": Attribute("List.", nested=NestedObject(TRIGGER, Nesting.LIST), optional=True),
+        "map": Attribute("Map.", nested=NestedObject(TRIGGER, Nesting.MAP), optional=True),
+        "single": Attribute("One.", nested=NestedObject(TRIGGER, Nesting.SINGLE), optional=True),
+        "headers": map_of_strings("Headers.", optional=True),
+        "tags": Attribute("Tags.", type=cty.List(cty.STRING), optional=True),
+        "names": Attribute("Names.", type=cty.Set(cty.STRING), optional=True),
+        "groups": Attribute("Groups.", type=cty.Map(cty.List(cty.STRING)), optional=True),
+        "loose": map_of_strings("Loose.", optional=True, allow_null_elements=True),
+    }
+)
+MISSING, NULL_ELEMENT = "Missing Required Attribute", "Invalid Null Element"
+NULLS: dict[str, tuple[State, list[tuple[AttributePath, str, str]]]] = {
+    "all-set": ({"id": "a", "set": [trigger("s")], "headers": {"X": "v"}}, []),
+    "required-top-level": ({"id": None}, [(("id",), MISSING, "id is required")]),
+    "required-in-set-element": (
+        {"id": "a", "set": [trigger(None), trigger("s")]},
+        [(("set", SET_ELEMENT, "scope"), MISSING, "set[*].scope is required")],
+    ),
+    "required-in-list-element": (
+        {"id": "a", "list": [trigger("s"), trigger("s", None)]},
+        [(("list", 1, "type"), MISSING, "list[1].type is required")],
+    ),
+    "required-in-map-element": (
+        {"id": "a", "map": {"k": trigger(None)}},
+        [(("map", MapKey("k"), "scope"), MISSING, 'map["k"].scope is required')],
+    ),
+    "required-in-single-object": (
+        {"id": "a", "single": trigger(None)},
+        [(("single", "scope"), MISSING, "single.scope is required")],
+    ),
+    "null-object-in-set": (
+        {"id": "a", "set": [None]},
+        [(("set", SET_ELEMENT), NULL_ELEMENT, "set contains a null element")],
+    ),
+    "null-object-in-map": (
+        {"id": "a", "map": {"k": None}},
+        [(("map", MapKey("k")), NULL_ELEMENT, 'map["k"] is null')],
+    ),
+    "null-map-value": (
+        {"id": "a", "headers": {"X": None, "Y": "v"}},
+        [(("headers", MapKey("X")), NULL_ELEMENT, 'headers["X"] is null')],
+    ),
+    "null-list-element": (
+        {"id": "a", "tags": ["a", None]},
+        [(("tags", 1), NULL_ELEMENT, "tags[1] is null")],
+    ),
+    "null-set-element": (
+        {"id": "a", "names": [None]},
+        [(("names", SET_ELEMENT), NULL_ELEMENT, "names contains a null element")],
+    ),
+    "null-deep-element": (
+        {"id": "a", "groups": {"g": ["a", None]}},
+        [(("groups", MapKey("g"), 1), NULL_ELEMENT, 'groups["g"][1] is null')],
+    ),
+    "allowed-null-element": ({"id": "a", "loose": {"X": None}}, []),
+    "optional-nulls": ({"id": "a", "set": None, "headers": None, "single": None}, []),
+    "unknowns-pass": (
+        {
+            "id": cty.UNKNOWN,
+            "set": [trigger(cty.UNKNOWN), cty.UNKNOWN],
+            "headers": {"X": cty.UNKNOWN},
+            "tags": cty.UNKNOWN,
+            "single": cty.UNKNOWN,
+        },
+        [],
+    ),
+}
+
+
+@pytest.mark.parametrize(("config", "expected"), NULLS.values(), ids=NULLS.keys())
+def test_validate_config_reports_forbidden_nulls_with_paths(
+    config: State, expected: list[tuple[AttributePath, str, str]]
+) -> None:
+    diags = Diagnostics()
+    validate_config(NULLS_SCHEMA, config, diags)
+    assert [(d.path, d.summary) for d in diags] == [(p, s) for p, s, _ in expected]
+    for diagnostic, (_, _, detail) in zip(diags, expected, strict=True):
+        assert detail in diagnostic.detail
+        assert diagnostic.severity.name == "ERROR"

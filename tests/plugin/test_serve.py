@@ -17,6 +17,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import grpc
 import pytest
@@ -208,11 +209,12 @@ def test_sigint_is_ignored(launched: Launched, p256_client: Identity) -> None:
         assert "humanitec_webhook" in get_schema(channel).resource_schemas
 
 
-def test_exits_when_terraform_dies(p256_client: Identity, tmp_path: Path) -> None:
+@pytest.mark.parametrize("args", [[], ["--debug"]], ids=["launched", "debug"])
+def test_exits_when_terraform_dies(p256_client: Identity, tmp_path: Path, args: list[str]) -> None:
     parent = tmp_path / "parent.py"
     parent.write_text(
         "import os, subprocess, sys\n"
-        f"p = subprocess.Popen([{PROVIDER!r}], stdout=subprocess.PIPE, text=True)\n"
+        f"p = subprocess.Popen({[PROVIDER, *args]!r}, stdout=subprocess.PIPE, text=True)\n"
         "sys.stdout.write(str(p.pid) + '\\n' + p.stdout.readline()); sys.stdout.flush()\n"
         "os._exit(0)\n"
     )
@@ -273,7 +275,9 @@ def test_without_client_certificate_it_serves_plaintext_on_a_unix_socket() -> No
         started.process.communicate(timeout=TIMEOUT)
 
 
-def test_debug_mode_prints_reattach_settings_and_serves_until_interrupted() -> None:
+@contextlib.contextmanager
+def debug_mode() -> Iterator[tuple[subprocess.Popen[str], dict[str, Any]]]:
+    """A ``--debug`` process and its reattach config; killed if a test leaves it running."""
     process = subprocess.Popen(
         [PROVIDER, "--debug"], env=plugin_env(), stdout=subprocess.PIPE, text=True
     )
@@ -282,19 +286,53 @@ def test_debug_mode_prints_reattach_settings_and_serves_until_interrupted() -> N
         lines = [process.stdout.readline() for _ in range(3)]
         setting = next(line for line in lines if "TF_REATTACH_PROVIDERS=" in line)
         reattach = json.loads(setting.split("=", 1)[1].strip().strip("'"))
-        config = reattach["registry.terraform.io/humanitec/humanitec"]
+        yield process, reattach["registry.terraform.io/humanitec/humanitec"]
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.communicate(timeout=TIMEOUT)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_debug_mode_prints_reattach_settings_and_serves_until_signalled(
+    signum: signal.Signals,
+) -> None:
+    with debug_mode() as (process, config):
         assert config["ProtocolVersion"] == 6
         assert config["Test"] is True
         assert config["Pid"] == process.pid
         with grpc.insecure_channel(f"unix:{config['Addr']['String']}") as channel:
             assert "humanitec_webhook" in get_schema(channel).resource_schemas
-        process.send_signal(signal.SIGINT)
-        assert process.wait(timeout=10) == 0
+        process.send_signal(signum)
+        assert process.wait(timeout=5) == 0
         assert not Path(config["Addr"]["String"]).exists()
-    finally:
-        if process.poll() is None:
-            process.kill()
-        process.communicate(timeout=TIMEOUT)
+
+
+def test_debug_mode_stops_on_shutdown_like_a_launched_provider() -> None:
+    with debug_mode() as (process, config):
+        with grpc.insecure_channel(f"unix:{config['Addr']['String']}") as channel:
+            shutdown(channel)
+        assert process.wait(timeout=5) == 0
+        assert not Path(config["Addr"]["String"]).exists()
+
+
+def test_debug_mode_stop_signals_reach_one_thread_that_waits_for_them() -> None:
+    """A handler-based stop hung when the kernel gave SIGINT to a gRPC thread.
+
+    Python then flagged it for the main thread, asleep in a wait nothing woke.
+    Now every thread blocks the stop signals except the one in sigwait (the
+    kernel unblocks them for a thread while it waits for them).
+    """
+    stop = (1 << (signal.SIGINT - 1)) | (1 << (signal.SIGTERM - 1))
+    with debug_mode() as (process, _):
+        masks = [
+            int((task / "status").read_text().split("SigBlk:\t", 1)[1].split()[0], 16)
+            for task in Path(f"/proc/{process.pid}/task").iterdir()
+        ]
+        assert len(masks) > 2
+        assert sum(mask & stop != stop for mask in masks) == 1
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=5) == 0
 
 
 @pytest.mark.parametrize(
