@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -27,6 +28,13 @@ def view(values: Mapping[str, Any]) -> View:
         "payload": dict(values.get("payload") or {}),
         "triggers": sorted((t["scope"], t["type"]) for t in triggers),
     }
+
+
+def new_app(api: httpx.Client) -> str:
+    """A fresh application in the client's organization."""
+    app = f"app-{uuid.uuid4().hex[:8]}"
+    assert api.post("/apps", json={"id": app, "name": app}).status_code == 201
+    return app
 
 
 def api_hooks(api: httpx.Client, app_id: str) -> list[dict[str, Any]]:

@@ -19,11 +19,10 @@ from typing import Any
 import httpx
 import pytest
 
-from .checks import View, api_views, assert_state_equals_api, state_views, view
+from .checks import View, api_views, assert_state_equals_api, new_app, state_views, view
 from .configs import config, webhook
 from .faultproxy import Fault, FaultProxy, Rule
 from .harness import Workspace, available_terraforms
-from .test_faults import new_app
 
 pytestmark = pytest.mark.parametrize(
     "terraform", available_terraforms()[:1], indirect=True, ids=lambda t: t.name

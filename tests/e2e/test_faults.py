@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import re
 import time
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
-from .checks import api_hooks, assert_state_equals_api, view
+from .checks import api_hooks, assert_state_equals_api, new_app, view
 from .configs import config, webhook
 from .conftest import TOKEN
 from .faultproxy import (
@@ -43,12 +42,6 @@ BUDGET = 5.0
 SECRET = "hdr-secret-value-8c1f"
 APPLY = ("apply", "-auto-approve", "-input=false", "-no-color")
 PLAN = ("plan", "-input=false", "-no-color")
-
-
-def new_app(api: httpx.Client) -> str:
-    app = f"app-{uuid.uuid4().hex[:8]}"
-    assert api.post("/apps", json={"id": app, "name": app}).status_code == 201
-    return app
 
 
 def put_webhook(api: httpx.Client, app_id: str, webhook_id: str, **fields: Any) -> dict[str, Any]:

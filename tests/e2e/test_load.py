@@ -16,11 +16,10 @@ from typing import Any
 import httpx
 import pytest
 
-from .checks import api_views
+from .checks import api_views, new_app
 from .configs import config, webhook
 from .harness import Workspace, available_terraforms
 from .procwatch import ProviderMemory
-from .test_faults import new_app
 
 pytestmark = pytest.mark.parametrize(
     "terraform", available_terraforms()[:1], indirect=True, ids=lambda t: t.name
