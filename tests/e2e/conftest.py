@@ -15,6 +15,7 @@ from provider.cli import PROVIDER_ADDRESS
 from provider.emulator.server import EmulatorServer
 from provider.install import install_into_mirror
 
+from .faultproxy import FaultProxy
 from .harness import Terraform, Workspace, available_terraforms, terraform_env
 
 TOKEN = "e2e-secret-token-0123456789"
@@ -135,3 +136,33 @@ def second_workspace(
     workspace_env: dict[str, str],
 ) -> Workspace:
     return new_workspace(terraform, initialised, cli_config, tmp_path / "ws2", workspace_env)
+
+
+@pytest.fixture(scope="session")
+def fault_proxy_server(emulator: EmulatorServer) -> Iterator[FaultProxy]:
+    with FaultProxy(emulator.url) as proxy:
+        yield proxy
+
+
+@pytest.fixture
+def proxy(fault_proxy_server: FaultProxy) -> Iterator[FaultProxy]:
+    """The fault proxy in front of the emulator: no rules, empty log, reseeded per test."""
+    fault_proxy_server.reset()
+    seed = fault_proxy_server.seed
+    print(f"fault proxy seed {seed} (replay with FAULT_SEED={seed})")  # shown on failure
+    yield fault_proxy_server
+    fault_proxy_server.reset()
+
+
+@pytest.fixture
+def proxied_workspace(
+    terraform: Terraform,
+    initialised: Path,
+    cli_config: Path,
+    tmp_path: Path,
+    workspace_env: dict[str, str],
+    proxy: FaultProxy,
+) -> Workspace:
+    """A workspace whose provider talks to the emulator through ``proxy``."""
+    env = {**workspace_env, "HUMANITEC_API_PREFIX": proxy.url}
+    return new_workspace(terraform, initialised, cli_config, tmp_path / "proxied", env)

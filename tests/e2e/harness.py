@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -53,17 +54,33 @@ class Terraform:
     name: str
     argv: tuple[str, ...]
 
-    def run(self, args: list[str], cwd: Path, env: dict[str, str]) -> Result:
-        completed = subprocess.run(
+    def run(
+        self, args: list[str], cwd: Path, env: dict[str, str], *, timeout: float = TIMEOUT
+    ) -> Result:
+        """Run to completion; past ``timeout`` seconds kill it with its providers and fail."""
+        # A session of its own, so a timeout kills the provider processes too: a provider
+        # left hanging on a request would outlive the test.
+        with subprocess.Popen(
             [*self.argv, *args],
             cwd=cwd,
             env=env,
-            capture_output=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             text=True,
-            timeout=TIMEOUT,
-            check=False,
-        )
-        return Result(tuple(args), completed.returncode, completed.stdout, completed.stderr)
+            start_new_session=True,
+        ) as process:
+            try:
+                stdout, stderr = process.communicate(timeout=timeout)
+            except BaseException as error:
+                os.killpg(process.pid, signal.SIGKILL)
+                stdout, stderr = process.communicate()
+                if isinstance(error, subprocess.TimeoutExpired):
+                    raise AssertionError(
+                        f"terraform {' '.join(args)} still running after {timeout:g} s; killed\n"
+                        f"{stdout}{stderr}"
+                    ) from None
+                raise
+        return Result(tuple(args), process.returncode, stdout, stderr)
 
 
 def available_terraforms() -> list[Terraform]:
@@ -104,8 +121,8 @@ class Workspace:
     def write(self, config: str) -> None:
         (self.path / "main.tf").write_text(config, encoding="utf-8")
 
-    def run(self, *args: str, ok: tuple[int, ...] = (0,)) -> Result:
-        result = self.terraform.run([*args], self.path, self.env)
+    def run(self, *args: str, ok: tuple[int, ...] = (0,), timeout: float = TIMEOUT) -> Result:
+        result = self.terraform.run([*args], self.path, self.env, timeout=timeout)
         self.history.append(result)
         if ok and result.returncode not in ok:
             raise AssertionError(str(result))
