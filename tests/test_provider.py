@@ -136,9 +136,8 @@ def test_a_new_configuration_forgets_a_past_stop(scripted: tuple[str, ScriptedAp
 def test_configure_closes_the_client_it_replaces() -> None:
     provider, _ = configured(api_prefix="http://127.0.0.1:9", org_id="o", token=TOKEN)
     old = provider.client
-    provider.configure(
-        block(api_prefix="http://127.0.0.1:9", org_id="o", token=TOKEN), "1.15.5", Diagnostics()
-    )  # type: ignore[arg-type]
+    again = block(api_prefix="http://127.0.0.1:9", org_id="o", token=TOKEN)
+    provider.configure(again, "1.15.5", Diagnostics())  # type: ignore[arg-type]
     assert provider.client is not old
     with pytest.raises(RuntimeError, match="closed"):
         old.get_webhook("app", "hook")

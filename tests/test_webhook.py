@@ -172,7 +172,7 @@ def test_secret_headers_are_sent_but_kept_out_of_the_state(
     resource: WebhookResource, emulator: EmulatorServer
 ) -> None:
     want = planned("with-secret", headers={"X-Plain": "p"}, secret_headers_wo_version=1)
-    config = {"secret_headers_wo": {"Authorization": "Bearer s3cret"}}
+    config: State = {"secret_headers_wo": {"Authorization": "Bearer s3cret"}}
     answer = resource.create(CreateRequest(want, {**want, **config}))
     assert list(answer.diagnostics) == []
     assert answer.state == want
