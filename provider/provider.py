@@ -131,6 +131,7 @@ class HumanitecProvider:
                 settings.org_id,
                 settings.token,
                 verify_tls=settings.verify_tls,
+                timeout=settings.timeout,
                 app_version=__version__,
             )
         except ValueError as exc:

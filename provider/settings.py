@@ -15,6 +15,7 @@ The API prefix defaults to ``https://api.humanitec.io/``.
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ from .plugin.diagnostics import AttributePath, Diagnostics
 __all__ = ["DEFAULT_API_PREFIX", "Settings", "check_api_prefix", "resolve_settings"]
 
 DEFAULT_API_PREFIX = "https://api.humanitec.io/"
+DEFAULT_TIMEOUT = 60.0
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,8 @@ class Settings:
     org_id: str
     token: str = field(repr=False)
     verify_tls: bool = True
+    timeout: float = DEFAULT_TIMEOUT
+    """Seconds for one API call, retries and waits included (``HUMANITEC_TIMEOUT``)."""
 
 
 def resolve_settings(
@@ -109,10 +113,31 @@ def resolve_settings(
             "attribute, or org in the config file (~/.humctl).",
             ("org_id",),
         )
+    timeout = _timeout(environ.get("HUMANITEC_TIMEOUT", ""), diags)
     if diags.has_errors:
         return None
     verify = block.get("disable_ssl_certificate_verification") is not True
-    return Settings(api_prefix=api_prefix, org_id=org_id, token=token, verify_tls=verify)
+    return Settings(
+        api_prefix=api_prefix, org_id=org_id, token=token, verify_tls=verify, timeout=timeout
+    )
+
+
+def _timeout(text: str, diags: Diagnostics) -> float:
+    """``HUMANITEC_TIMEOUT``: this provider's own setting (not the official provider's)."""
+    if not text.strip():
+        return DEFAULT_TIMEOUT
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = math.nan
+    if not (math.isfinite(seconds) and 0 < seconds <= 3600):
+        diags.error(
+            "Invalid HUMANITEC_TIMEOUT",
+            f"HUMANITEC_TIMEOUT is the time budget in seconds for one API call, retries "
+            f"included: a number from 0 to 3600 (exclusive of 0), got {text!r}.",
+        )
+        return DEFAULT_TIMEOUT
+    return seconds
 
 
 def check_api_prefix(api_prefix: str, diags: Diagnostics, attribute: str = "api_prefix") -> None:

@@ -278,3 +278,20 @@ def test_token_never_appears_in_repr(tmp_path: Path) -> None:
     assert settings.token == "s3cr3t-t0ken"
     assert "s3cr3t-t0ken" not in repr(settings)
     assert "env-org" in repr(settings)
+
+
+@pytest.mark.parametrize(("text", "seconds"), [("", 60.0), ("5", 5.0), (" 0.5 ", 0.5)])
+def test_humanitec_timeout_sets_the_budget(tmp_path: Path, text: str, seconds: float) -> None:
+    environ = {"HUMANITEC_ORG": "o", "HUMANITEC_TOKEN": "t", "HUMANITEC_TIMEOUT": text}
+    settings, diags = resolve(tmp_path, block(), environ)
+    assert list(diags) == []
+    assert settings is not None
+    assert settings.timeout == seconds
+
+
+@pytest.mark.parametrize("text", ["0", "-1", "nan", "inf", "soon", "7200"])
+def test_a_bad_humanitec_timeout_is_an_error(tmp_path: Path, text: str) -> None:
+    environ = {"HUMANITEC_ORG": "o", "HUMANITEC_TOKEN": "t", "HUMANITEC_TIMEOUT": text}
+    settings, diags = resolve(tmp_path, block(), environ)
+    assert settings is None
+    assert [d.summary for d in diags] == ["Invalid HUMANITEC_TIMEOUT"]
