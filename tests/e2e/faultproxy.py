@@ -78,6 +78,8 @@ class Fault(enum.Enum):
     """Without forwarding, send a status line and header one byte per 0.2 s, forever."""
     HANG = "hang"
     """Read the request, never forward nor answer; wait until the client gives up."""
+    COMMIT_THEN_HANG = "commit-then-hang"
+    """Forward (the emulator acts), then never answer; wait until the client gives up."""
     REFUSE = "refuse"
     """Close the connection at once, without reading the body or forwarding."""
 
@@ -221,12 +223,13 @@ class FaultProxy:
         with self._lock:
             return {fault.value: n for fault, n in sorted(self._counts.items(), key=str)}
 
-    def reset(self) -> None:
-        """Forward faithfully from now on, forget the log and counters, and reseed."""
+    def reset(self, salt: int = 0) -> None:
+        """Forward faithfully from now on, forget the log and counters, and reseed
+        (with ``salt`` added, so that phases of one test roll differently)."""
         with self._lock:
             self._rules, self._log = [], []
             self._counts.clear()
-            self._random.seed(self.seed)  # each test replays alone with its FAULT_SEED
+            self._random.seed(self.seed + salt)  # each test replays alone with its FAULT_SEED
 
     def choose(self, method: str, path: str) -> Rule | None:
         """The rule that applies to this request (consuming one of its ``times``), logged."""
@@ -315,6 +318,8 @@ class _Handler(BaseHTTPRequestHandler):
             answer = self._forward(request)
             if fault is Fault.COMMIT_THEN_500:
                 self._answer(_error_answer(500, "Internal Server Error (injected)"))
+            elif fault is Fault.COMMIT_THEN_HANG:
+                self._hang()
             elif fault is Fault.LOSE_ANSWER:
                 self.close_connection = True
             elif rule is not None and rule.rewrite is not None:

@@ -113,10 +113,10 @@ def test_chaos_apply_converges_and_loses_nothing(
         ("destroy", {}, ("destroy", "-auto-approve")),
     ]
     checked = 0
-    for phase, hooks, command in phases:
+    for number, (phase, hooks, command) in enumerate(phases):
         if hooks:
             proxied_workspace.write(render(hooks))
-        proxy.reset()
+        proxy.reset(salt=number)
         proxy.rules = chaos_rules()
         started = time.monotonic()
         runs = converge(proxied_workspace, proxy, *command)

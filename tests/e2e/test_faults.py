@@ -107,7 +107,36 @@ ORPHAN_FAULTS = {
         Rule(Fault.LOSE_ANSWER, method="POST", times=1),
         Rule(Fault.LOSE_ANSWER, method="GET", path=r".*/webhooks/orphan"),
     ],
+    # The API goes down right after it committed the create: nothing answers any more.
+    "api-down-mid-apply": [
+        Rule(Fault.UNAVAILABLE, method="GET", path=r".*/apps/[^/]+", times=1),
+        Rule(Fault.LOSE_ANSWER, method="POST", times=1),
+        Rule(Fault.REFUSE),
+    ],
 }
+
+
+def test_terraform_killed_mid_create_is_healed_by_the_next_apply(
+    proxied_workspace: Workspace, proxy: FaultProxy, api: httpx.Client, app_id: str
+) -> None:
+    """Terraform is killed (SIGKILL, with its providers) while Humanitec holds the new
+    webhook but has not answered: the state never learns of it; the next apply adopts it."""
+    proxied_workspace.write(config(webhook(webhook_id="killed", app_id=app_id)))
+    proxy.rules = [Rule(Fault.COMMIT_THEN_HANG, method="POST", times=1)]
+    with pytest.raises(AssertionError, match="killed"):
+        proxied_workspace.run(*APPLY, timeout=8)
+    created = api.get(f"/apps/{app_id}/webhooks/killed")
+    assert created.status_code == 200, "the create was meant to be committed"
+    assert "humanitec_webhook.hook" not in proxied_workspace.state()
+
+    proxy.reset()
+    result = proxied_workspace.apply()
+    assert "Existing Webhook Adopted" in result.text
+    hooks = api_hooks(api, app_id)
+    assert [hook["id"] for hook in hooks] == ["killed"]
+    assert hooks[0]["created_at"] == created.json()["created_at"], "re-created, not adopted"
+    assert_state_equals_api(proxied_workspace, api, [app_id])
+    assert proxied_workspace.plan_exit_code() == 0, proxied_workspace.history[-1]
 
 
 @pytest.mark.parametrize("rules", ORPHAN_FAULTS.values(), ids=ORPHAN_FAULTS.keys())
