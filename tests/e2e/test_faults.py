@@ -267,12 +267,16 @@ def test_connection_refused_names_host_port_and_operation(
 # g. An error that echoes the request shows neither header values nor the token.
 
 
+@pytest.mark.parametrize("attribute", ["headers", "secret_headers"])
 def test_error_echoing_the_request_shows_no_secret(
-    proxied_workspace: Workspace, proxy: FaultProxy, app_id: str
+    proxied_workspace: Workspace, proxy: FaultProxy, app_id: str, attribute: str
 ) -> None:
-    proxied_workspace.write(
-        config(webhook(webhook_id="echo", app_id=app_id, headers={"X-Api-Key": SECRET}))
-    )
+    secret = {"X-Api-Key": SECRET}
+    if attribute == "headers":
+        hook = webhook(webhook_id="echo", app_id=app_id, headers=secret)
+    else:
+        hook = webhook(webhook_id="echo", app_id=app_id, secret_headers=secret)
+    proxied_workspace.write(config(hook))
     proxy.rules = [Rule(Fault.REWRITE, method="POST", rewrite=echo_request(400))]
     result = proxied_workspace.fail(*APPLY)
     errors = errors_of(result.output)
