@@ -46,7 +46,8 @@ __all__ = [
     "should_retry_response",
 ]
 
-DEFAULT_MAX_RETRIES = 3
+DEFAULT_MAX_RETRIES = 5
+"""Six attempts: a 15% transient failure rate then fails one call in about 90,000."""
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"})
 RETRYABLE_METHODS = IDEMPOTENT_METHODS | {"POST", "PATCH"}
 """POST and PATCH included: the caller makes them safe (409 look-up, full-body update)."""

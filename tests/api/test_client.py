@@ -24,6 +24,7 @@ from provider.api import (
     WebhookRequest,
     WebhookResponse,
 )
+from provider.api.retry import DEFAULT_MAX_RETRIES
 from provider.emulator import EmulatorServer
 from tests.api.conftest import APP, ORG, TOKEN, ClientFactory
 from tests.api.scripted import Reply, ScriptedApp
@@ -37,6 +38,9 @@ HOOK_JSON = {
     "triggers": [{"scope": "environment", "type": "created"}],
     "url": "https://example.com",
 }
+
+ATTEMPTS = DEFAULT_MAX_RETRIES + 1
+"""A call that fails to the end, with the default retries."""
 
 
 def new_id() -> str:
@@ -345,8 +349,8 @@ def test_connection_refused_is_retried_and_says_nothing_was_sent(
     )
     assert (error.request_sent, error.earlier_attempt_may_have_applied) == (False, False)
     assert error.may_have_applied is False
-    assert error.attempts == 4
-    assert len(sleeps) == 3  # nothing was sent, so every method is retried
+    assert error.attempts == ATTEMPTS
+    assert len(sleeps) == DEFAULT_MAX_RETRIES  # nothing was sent: every method is retried
 
 
 def test_transport_errors_name_the_api_prefix_path(

@@ -10,6 +10,7 @@ from collections.abc import Callable
 import pytest
 
 from provider.api import HumanitecClient, TransportError, WebhookRequest
+from provider.api.retry import DEFAULT_MAX_RETRIES
 from tests.api.conftest import APP, ClientFactory
 from tests.api.rawserver import RawServer, read_request
 from tests.api.scripted import Reply, ScriptedApp
@@ -19,6 +20,9 @@ SLACK = 1.0
 
 REQUEST = WebhookRequest(id="h", url="https://example.com")
 HOOK = b'{"id": "h", "triggers": []}'
+
+ATTEMPTS = DEFAULT_MAX_RETRIES + 1
+"""A call that fails to the end, with the default retries."""
 
 
 GIVE_UP = 5.0
@@ -223,8 +227,8 @@ def test_a_post_whose_answers_were_all_lost_may_have_applied(
     assert "invalid HTTP response: Server disconnected without sending a response" in str(error)
     assert "nothing was sent" not in str(error)
     assert (error.request_sent, error.earlier_attempt_may_have_applied) == (True, True)
-    assert error.attempts == 4
-    assert server.connections == 4
+    assert error.attempts == ATTEMPTS
+    assert server.connections == ATTEMPTS
 
 
 def not_tls(conn: socket.socket, _index: int, _stop: threading.Event) -> None:
@@ -246,8 +250,8 @@ def test_a_failed_tls_handshake_sent_nothing_and_is_retried_even_for_post(
     )
     assert str(error).endswith("(nothing was sent)")
     assert "unknown" not in str(error)
-    assert (error.request_sent, error.may_have_applied, error.attempts) == (False, False, 4)
-    assert len(sleeps) == 3
+    assert (error.request_sent, error.may_have_applied, error.attempts) == (False, False, ATTEMPTS)
+    assert len(sleeps) == DEFAULT_MAX_RETRIES
 
 
 def stall_tls_handshake(conn: socket.socket, _index: int, stop: threading.Event) -> None:

@@ -10,6 +10,7 @@ from typing import Any, Protocol
 import pytest
 
 from provider.api import ApiError, Conflict, TransportError, WebhookRequest
+from provider.api.retry import DEFAULT_MAX_RETRIES
 from tests.api.conftest import APP, ClientFactory
 from tests.api.scripted import Reply, ScriptedApp
 
@@ -23,6 +24,9 @@ HOOK = {
 }
 UPDATED = {k: v for k, v in HOOK.items() if k != "id"}
 REQUEST = WebhookRequest(id="h", url="https://example.com")
+
+ATTEMPTS = DEFAULT_MAX_RETRIES + 1
+"""A call that fails to the end, with the default retries."""
 
 
 class Call(Protocol):
@@ -96,13 +100,13 @@ def test_server_errors_are_retried_for_post_and_patch(
 def test_server_errors_to_the_end_say_an_earlier_attempt_may_have_applied(
     method: str, scripted: ScriptedApp, client_call: Call, sleeps: list[float]
 ) -> None:
-    scripted.script(*[Reply(503, body=b"down", content_type="text/plain")] * 4)
+    scripted.script(*[Reply(503, body=b"down", content_type="text/plain")] * ATTEMPTS)
     with pytest.raises(ApiError) as caught:
         client_call(method)
     assert type(caught.value) is ApiError
-    assert (caught.value.status_code, caught.value.attempts) == (503, 4)
+    assert (caught.value.status_code, caught.value.attempts) == (503, ATTEMPTS)
     assert caught.value.earlier_attempt_may_have_applied is True
-    assert len(scripted.received) == 4
+    assert len(scripted.received) == ATTEMPTS
 
 
 def test_a_conflict_after_a_server_error_may_be_our_own_create(
@@ -261,7 +265,7 @@ def test_a_raising_sleep_ends_the_call_with_its_error(
         waits.append(seconds)
         raise error
 
-    scripted.script(*[Reply(503, body=b"", content_type="text/plain")] * 4)
+    scripted.script(*[Reply(503, body=b"", content_type="text/plain")] * ATTEMPTS)
     with pytest.raises(type(error)) as caught:
         client_call("GET", sleep=sleep)
     assert caught.value is error

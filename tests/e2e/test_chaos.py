@@ -86,12 +86,15 @@ def expected_views(hooks: dict[tuple[str, str], dict[str, Any]]) -> dict[tuple[s
     }
 
 
-def converge(workspace: Workspace, proxy: FaultProxy, *args: str) -> int:
-    """Runs needed (1 or 2) until ``terraform`` with faults on succeeds."""
+def converge(workspace: Workspace, proxy: FaultProxy, *args: str) -> tuple[int, list[str]]:
+    """Runs needed (1 or 2) until ``terraform`` with faults on succeeds, and the errors
+    (summary lines) of the runs that failed."""
+    errors: list[str] = []
     for run in range(1, MAX_RUNS + 1):
         result = workspace.run(*args, "-input=false", "-no-color", PARALLELISM, ok=(0, 1))
         if result.returncode == 0:
-            return run
+            return run, errors
+        errors += [e[:240] for e in result.text.split("Error: ")[1:]]
     raise AssertionError(
         f"not converged in {MAX_RUNS} runs (FAULT_SEED={proxy.seed}, faults {proxy.counts()})\n"
         f"{result}"
@@ -119,9 +122,10 @@ def test_chaos_apply_converges_and_loses_nothing(
         proxy.reset(salt=number)
         proxy.rules = chaos_rules()
         started = time.monotonic()
-        runs = converge(proxied_workspace, proxy, *command)
+        runs, errors = converge(proxied_workspace, proxy, *command)
         report["phases"][phase] = {
             "runs": runs,
+            "errors_before_converging": errors,
             "seconds": round(time.monotonic() - started, 1),
             "requests": len(proxy.log),
             "faults": proxy.counts(),
