@@ -3,7 +3,9 @@
 A wrong token, org or app would otherwise pass ``terraform plan`` for a new
 webhook and fail only at apply, after review. One ``GET`` of the application
 answers all three; it is made at most once per application per provider
-process, however many webhooks (and plan threads) ask.
+process, however many webhooks (and plan threads) ask. A rejected token or
+access is an error; a missing application is a warning, because the same
+configuration may create it and plan cannot tell.
 """
 
 from __future__ import annotations
@@ -64,10 +66,13 @@ def _probe(client: HumanitecClient, org_id: str, app_id: str) -> Diagnostics:
             ("app_id",),
         )
     except NotFound:
-        diags.error(
+        # A warning, not an error: the same configuration may create the application
+        # (e.g. the official provider's humanitec_application), which plan cannot see.
+        diags.warning(
             "Application Not Found",
-            f"Humanitec has no application {app_id!r} in organization {org_id!r}, so a "
-            "webhook cannot be created in it. Check app_id and the provider's org_id.",
+            f"Humanitec has no application {app_id!r} in organization {org_id!r} yet. If "
+            "this configuration creates it, this is expected; otherwise check app_id and "
+            "the provider's org_id, or the apply will fail.",
             ("app_id",),
         )
     except HumanitecError as exc:

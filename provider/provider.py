@@ -75,7 +75,7 @@ class HumanitecProvider:
         """Check what the block itself sets; the rest may come from the environment."""
         for name in ("api_prefix", "host"):
             value = config.get(name)
-            if isinstance(value, str):
+            if isinstance(value, str) and value:  # "" means the default, as in configure
                 check_api_prefix(value, diags, name)
 
     def configure(self, config: State, terraform_version: str, diags: Diagnostics) -> None:

@@ -27,9 +27,11 @@ fragile, this one is safer:
 
 from __future__ import annotations
 
+import threading
 from typing import TYPE_CHECKING, Protocol
 
 from .application_check import ApplicationChecks
+from .plugin import log
 from .plugin.diagnostics import DiagnosticError, Diagnostics, MapKey
 from .plugin.resource import (
     ApplyResponse,
@@ -52,6 +54,7 @@ from .validators import HEADER_NAMES, HTTPS_URL, NOT_EMPTY, PATH_SAFE_ID, KnownT
 from .webhook_state import (
     decode_secret_names,
     encode_secret_names,
+    headers_set_twice,
     matches,
     request_from_state,
     secret_headers,
@@ -130,8 +133,9 @@ SCHEMA = Schema(
         "secret_headers_wo": map_of_strings(
             "Write-only headers (Terraform 1.11+), merged into `headers` when sent, e.g. "
             "credentials. Their values never reach state, plan output or logs; their names "
-            "are remembered so a refresh keeps them out of `headers`. A change is not "
-            "detected: bump `secret_headers_wo_version` to send new values.",
+            "are remembered so a refresh keeps them out of `headers` (an imported webhook "
+            "shows them in `headers` until they are moved here). A change is not detected: "
+            "bump `secret_headers_wo_version` to send new values.",
             optional=True,
             sensitive=True,
             write_only=True,
@@ -165,29 +169,18 @@ class WebhookResource:
     def __init__(self, provider: ClientSource) -> None:
         self._provider = provider
         self._app_checks = ApplicationChecks()
+        self._held = HeldWebhooks()
 
     def validate(self, req: ValidateRequest) -> ValidateResponse:
         response = ValidateResponse()
-        headers, secrets = req.config.get("headers"), req.config.get("secret_headers_wo")
-        if isinstance(headers, dict) and isinstance(secrets, dict):
-            plain = {name.lower() for name in headers}
-            for name in secrets:
-                if name.lower() in plain:
-                    response.diagnostics.error(
-                        "Header Set Twice",
-                        f"The header {name!r} is in both headers and secret_headers_wo. "
-                        "Keep it in one of them: secret_headers_wo for credentials.",
-                        ("secret_headers_wo", MapKey(name)),
-                    )
+        _check_headers_set_once(req.config, response.diagnostics)
         return response
 
     def plan(self, req: PlanRequest) -> PlanResponse:
-        response = PlanResponse(req.planned)
-        secrets = req.config.get("secret_headers_wo")
-        if isinstance(secrets, dict):
-            response.private = encode_secret_names(secrets)
-        elif secrets is None:
-            response.private = b""
+        # Apply computes the new names from the configuration; the plan carries the names
+        # held before it, so that a failed update can leave them as they were.
+        before = decode_secret_names(req.prior_private)
+        response = PlanResponse(req.planned, private=encode_secret_names(before, "before"))
         app_id = req.planned.get("app_id")
         if req.prior is None and isinstance(app_id, str):
             # Fail a wrong token, org or app in review, not after merge at apply.
@@ -201,15 +194,16 @@ class WebhookResource:
 
         response = ApplyResponse(private=_private(req.config))
         diags = response.diagnostics
+        if not _check_headers_set_once(req.config, diags):
+            return response
         client = self._provider.client
         app_id = _ids(req.planned)[0]
-        sent = request_from_state(req.planned, secret_headers(req.config))
+        sent = self._request(client, req.planned, req.config)
         names = decode_secret_names(response.private or b"")
         try:
             answer = client.create_webhook(app_id, sent)
         except Conflict as exc:
             response.state = self._claim(client, req.planned, sent, names, exc, diags)
-            return response
         except HumanitecError as exc:
             if _may_have_applied(exc):
                 # The POST may have been applied before the connection, a gateway or the
@@ -217,8 +211,10 @@ class WebhookResource:
                 response.state = self._recover(client, req.planned, sent, names, exc, diags)
             else:
                 _report(diags, "create", exc)  # refused, or nothing reached Humanitec
-            return response
-        response.state = self._settle(client, req.planned, sent, names, answer, diags)
+        else:
+            response.state = self._settle(client, req.planned, sent, names, answer, diags)
+        if response.state is not None:
+            self._held.add(client, _ids(req.planned))
         return response
 
     def read(self, req: ReadRequest) -> ReadResponse:
@@ -248,12 +244,16 @@ class WebhookResource:
     def update(self, req: UpdateRequest) -> ApplyResponse:
         from .api import HumanitecError, NotFound
 
-        response = ApplyResponse(private=_private(req.config))
+        # Until the update succeeds, the secret header names stay those held before it.
+        response = ApplyResponse(
+            private=encode_secret_names(decode_secret_names(req.planned_private, "before"))
+        )
         diags = response.diagnostics
+        if not _check_headers_set_once(req.config, diags):
+            return response
         client = self._provider.client
         app_id, webhook_id = _ids(req.planned)
-        sent = request_from_state(req.planned, secret_headers(req.config))
-        names = decode_secret_names(response.private or b"")
+        sent = self._request(client, req.planned, req.config)
         try:
             answer = client.update_webhook(app_id, webhook_id, sent)
         except NotFound:
@@ -266,6 +266,8 @@ class WebhookResource:
         except HumanitecError as exc:
             _report(diags, "update", exc)
             return response
+        response.private = _private(req.config)
+        names = decode_secret_names(response.private)
         response.state = self._settle(client, req.planned, sent, names, answer, diags)
         return response
 
@@ -273,8 +275,20 @@ class WebhookResource:
         from .api import HumanitecError, NotFound
 
         response = DeleteResponse()
+        client = self._provider.client
+        app_id, webhook_id = _ids(req.prior)
+        if self._held.holds(client, (app_id, webhook_id)):
+            # This process created or adopted this very webhook for another resource
+            # instance (create_before_destroy, or a block renamed without `moved`):
+            # deleting the old instance would delete the new one.
+            response.diagnostics.warning(
+                "Webhook Kept",
+                f"Webhook {webhook_id!r} of application {app_id!r} was not deleted: another "
+                "resource instance of this apply now manages it.",
+            )
+            return response
         try:
-            self._provider.client.delete_webhook(*_ids(req.prior))
+            client.delete_webhook(app_id, webhook_id)
         except NotFound:
             pass  # already gone: the goal of the delete is reached
         except HumanitecError as exc:
@@ -290,6 +304,15 @@ class WebhookResource:
                 f"Got: {go_quote(req.id)}",
             )
         return ImportResponse(state={"app_id": parts[0], "id": parts[1]})
+
+    def _request(self, client: HumanitecClient, planned: State, config: State) -> WebhookRequest:
+        """The body to send, secret headers merged in and registered for redaction."""
+        secrets = secret_headers(config)
+        if secrets:
+            client.add_secrets(secrets.values())
+            for value in secrets.values():
+                log.redact(value)
+        return request_from_state(planned, secrets)
 
     def _settle(
         self,
@@ -384,6 +407,19 @@ class WebhookResource:
                 ("id",),
             )
             return None
+        if (
+            found is not None
+            and matches(found, sent)
+            and self._held.holds(client, (app_id, webhook_id))
+        ):
+            diags.error(
+                "Webhook Already Exists",
+                f"Another resource instance of this configuration already manages webhook "
+                f"{webhook_id!r} of application {app_id!r}: webhook ids are unique in an "
+                "organization, so give each humanitec_webhook its own id.",
+                ("id",),
+            )
+            return None
         if found is not None and matches(found, sent):
             if getattr(conflict, "earlier_attempt_may_have_applied", False):
                 # An earlier attempt of this very call was applied: the webhook is ours.
@@ -453,6 +489,50 @@ class WebhookResource:
             _report(diags, "read", exc)
             return False
         return True
+
+
+class HeldWebhooks:
+    """The (app_id, id) pairs created or adopted in this command; thread-safe.
+
+    One provider process applies a whole plan, so this tells a
+    create_before_destroy replacement (or a renamed block), whose new instance
+    adopted the webhook, from a real delete, and two blocks with one id from a
+    lost answer. The command is told by its API client, built anew for each
+    ConfigureProvider: under reattach one process serves many commands.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._command: object = None
+        self._pairs: set[tuple[str, str]] = set()
+
+    def add(self, command: object, pair: tuple[str, str]) -> None:
+        with self._lock:
+            self._switch(command)
+            self._pairs.add(pair)
+
+    def holds(self, command: object, pair: tuple[str, str]) -> bool:
+        with self._lock:
+            self._switch(command)
+            return pair in self._pairs
+
+    def _switch(self, command: object) -> None:
+        if command is not self._command:
+            self._command, self._pairs = command, set()
+
+
+def _check_headers_set_once(config: State, diags: Diagnostics) -> bool:
+    """An error for each secret header ``headers`` sets too; at validate, and again at
+    apply where values unknown at validate are known."""
+    twice = headers_set_twice(config)
+    for name in twice:
+        diags.error(
+            "Header Set Twice",
+            f"The header {name!r} is in both headers and secret_headers_wo (header names "
+            "ignore case). Keep it in one of them: secret_headers_wo for credentials.",
+            ("secret_headers_wo", MapKey(name)),
+        )
+    return not twice
 
 
 def _private(config: State) -> bytes:

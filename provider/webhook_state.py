@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 __all__ = [
     "decode_secret_names",
     "encode_secret_names",
+    "headers_set_twice",
     "matches",
     "request_from_state",
     "secret_headers",
@@ -45,22 +46,33 @@ def secret_headers(config: State) -> dict[str, str]:
     return {k: v for k, v in value.items() if isinstance(v, str)}
 
 
-def encode_secret_names(names: Collection[str]) -> bytes:
-    """Private state: which header names are secret, so read keeps them out of ``headers``."""
-    return json.dumps({"secret_headers": sorted(names)}, separators=(",", ":")).encode()
+def encode_secret_names(names: Collection[str], key: str = "secret_headers") -> bytes:
+    """Private state: which header names are secret, so read keeps them out of ``headers``.
+
+    A plan stores the names held before it under ``"before"``, so that a failed
+    update can leave them as they were.
+    """
+    return json.dumps({key: sorted(names)}, separators=(",", ":")).encode()
 
 
-def decode_secret_names(private: bytes) -> frozenset[str]:
+def decode_secret_names(private: bytes, key: str = "secret_headers") -> frozenset[str]:
     """The secret header names in private state; anything unreadable means none."""
     try:
-        names = json.loads(private)["secret_headers"] if private else []
+        names = json.loads(private)[key] if private else []
     except (ValueError, KeyError, TypeError):
         return frozenset()
-    return (
-        frozenset(n for n in names if isinstance(n, str))
-        if isinstance(names, list)
-        else (frozenset())
-    )
+    if not isinstance(names, list):
+        return frozenset()
+    return frozenset(n for n in names if isinstance(n, str))
+
+
+def headers_set_twice(config: State) -> list[str]:
+    """Secret header names that ``headers`` sets too (header names ignore case)."""
+    headers, secrets = config.get("headers"), config.get("secret_headers_wo")
+    if not (isinstance(headers, dict) and isinstance(secrets, dict)):
+        return []
+    plain = {name.lower() for name in headers}
+    return [name for name in secrets if name.lower() in plain]
 
 
 def request_from_state(state: State, secrets: Mapping[str, str] | None = None) -> WebhookRequest:

@@ -73,7 +73,7 @@ def test_a_bad_prefix_is_an_error_on_the_block_at_validate(prefix: str) -> None:
 
 
 def test_a_good_or_unknown_prefix_passes_validate() -> None:
-    for prefix in ("https://api.humanitec.io/", "http://127.0.0.1:8080", None, cty.UNKNOWN):
+    for prefix in ("https://api.humanitec.io/", "http://127.0.0.1:8080", "", None, cty.UNKNOWN):
         diags = Diagnostics()
         HumanitecProvider().validate(block(api_prefix=prefix), diags)  # type: ignore[arg-type]
         assert list(diags) == []

@@ -23,6 +23,7 @@ from provider.plugin.resource import (
     ValidateRequest,
 )
 from provider.webhook import WebhookResource, go_quote
+from provider.webhook_state import decode_secret_names, encode_secret_names
 from tests.api.scripted import Reply, ScriptedApp
 
 TOKEN = "webhook-test-token"
@@ -135,12 +136,84 @@ def test_create_then_read_round_trips(resource: WebhookResource) -> None:
     assert list(diags) == []
 
 
-def test_create_of_a_taken_id_adopts_an_identical_webhook(resource: WebhookResource) -> None:
+def test_create_of_a_taken_id_adopts_an_identical_webhook(
+    resource: WebhookResource, emulator: EmulatorServer
+) -> None:
     want = planned("taken-same", headers={"X-A": "1"}, payload={"a": "b"})
-    create(resource, want, Diagnostics())
+    with client_for(emulator.url) as earlier:  # an earlier apply, whose answer was lost
+        create(WebhookResource(Source(earlier)), want, Diagnostics())
     diags = Diagnostics()
     assert create(resource, want, diags) == want
     assert summaries(diags) == [(Severity.WARNING, "Existing Webhook Adopted")]
+
+
+def test_two_resources_with_one_id_in_one_command_are_refused(resource: WebhookResource) -> None:
+    want = planned("one-id-twice")
+    assert create(resource, want, Diagnostics()) == want
+    diags = Diagnostics()
+    assert create(resource, want, diags) is None
+    [diagnostic] = diags
+    assert (diagnostic.summary, diagnostic.path) == ("Webhook Already Exists", ("id",))
+    assert "Another resource instance" in diagnostic.detail
+
+
+def test_a_replacement_that_adopted_the_webhook_does_not_delete_it(
+    resource: WebhookResource, emulator: EmulatorServer
+) -> None:
+    """create_before_destroy: the new instance adopts the webhook (same id), then
+    Terraform deletes the deposed instance, which is that same webhook."""
+    want = planned("cbd")
+    with client_for(emulator.url) as earlier:
+        create(WebhookResource(Source(earlier)), want, Diagnostics())
+    assert create(resource, want, Diagnostics()) == want
+    diags = Diagnostics()
+    delete(resource, want, diags)
+    assert summaries(diags) == [(Severity.WARNING, "Webhook Kept")]
+    assert read(resource, want, Diagnostics()) == want
+
+
+def test_a_new_command_forgets_what_the_last_one_held(emulator: EmulatorServer) -> None:
+    """Under reattach one process serves many commands, each with its own client."""
+    source = Source(client_for(emulator.url))
+    resource = WebhookResource(source)
+    want = planned("reattached")
+    assert create(resource, want, Diagnostics()) == want
+    source.client.close()
+    source.client = client_for(emulator.url)  # what ConfigureProvider leads to
+    diags = Diagnostics()
+    delete(resource, want, diags)
+    assert list(diags) == []
+    assert read(resource, want, Diagnostics()) is None
+    source.client.close()
+
+
+def test_a_failed_update_keeps_the_secret_names_held_before(
+    scripted: tuple[WebhookResource, ScriptedApp],
+) -> None:
+    resource, app = scripted
+    before = encode_secret_names({"X-Old"})
+    plan = resource.plan(PlanRequest(planned("u"), planned("u"), planned("u"), before))
+    app.script(Reply(400, {"error": "API-400", "message": "no"}))
+    config: State = {**planned("u"), "secret_headers_wo": {"X-New": "s"}}
+    assert plan.private is not None
+    failed = resource.update(UpdateRequest(planned("u"), planned("u"), config, plan.private))
+    assert failed.private is not None
+    assert decode_secret_names(failed.private) == {"X-Old"}
+    app.script(Reply(200, as_response(planned("u", headers={"X-New": "s"}))))
+    done = resource.update(UpdateRequest(planned("u"), planned("u"), config, plan.private))
+    assert list(done.diagnostics) == []
+    assert done.private is not None
+    assert decode_secret_names(done.private) == {"X-New"}
+
+
+def test_a_header_set_twice_is_refused_at_apply_when_it_was_unknown_at_validate(
+    resource: WebhookResource,
+) -> None:
+    want = planned("twice-at-apply", headers={"X-Key": "plain"})
+    config: State = {**want, "secret_headers_wo": {"x-key": "secret"}}
+    answer = resource.create(CreateRequest(want, config))
+    assert answer.state is None
+    assert [d.summary for d in answer.diagnostics] == ["Header Set Twice"]
 
 
 def test_create_of_a_taken_id_names_the_holder_and_how_to_import(
@@ -205,7 +278,11 @@ def test_plan_of_a_create_checks_the_application_once(
     for _ in range(3):
         request = PlanRequest(None, planned("p"), planned("p"))
         [diagnostic] = resource.plan(request).diagnostics
-        assert (diagnostic.summary, diagnostic.path) == ("Application Not Found", ("app_id",))
+        assert (diagnostic.severity, diagnostic.summary, diagnostic.path) == (
+            Severity.WARNING,  # the same configuration may create the application
+            "Application Not Found",
+            ("app_id",),
+        )
     assert [(r.method, r.raw_path) for r in app.received] == [("GET", f"/orgs/{ORG}/apps/{APP}")]
 
 

@@ -31,7 +31,7 @@ def parse_api_prefix(api_prefix: str, token: str) -> httpx.URL:
         raise ValueError("api_prefix contains whitespace or non-printable characters")
     try:
         url = httpx.URL(api_prefix)
-    except httpx.InvalidURL as error:
+    except (httpx.InvalidURL, UnicodeError) as error:  # UnicodeError: a host IDNA refuses
         # httpx quotes at most the host or port; a swapped argument could still be the token.
         reason = str(error).replace(token, "[REDACTED]") if token else str(error)
         raise ValueError(f"api_prefix is not a valid URL: {reason}") from None

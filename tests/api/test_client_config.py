@@ -35,6 +35,7 @@ HOOK_JSON = {"id": "h", "triggers": []}
         "http:///path",
         "http://a<b/",
         "ftp://host/",
+        "https://xn--zz.com/",  # IDNA refuses it: UnicodeError, wrapped like the rest
         "not a url",
         "",
     ],

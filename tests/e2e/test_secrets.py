@@ -7,6 +7,7 @@ apply but never stores.
 
 from __future__ import annotations
 
+import sys
 import uuid
 from pathlib import Path
 
@@ -109,13 +110,53 @@ def test_generated_config_of_an_imported_webhook_keeps_its_headers(
     assert workspace.plan_exit_code() == 0
 
 
-def test_plan_of_a_new_webhook_in_a_missing_application_fails_at_plan(
+def test_plan_of_a_new_webhook_in_a_missing_application_warns_at_plan(
     workspace: Workspace, app_id: str
 ) -> None:
     workspace.write(config(webhook(webhook_id="w", app_id=f"{app_id}-typo")))
-    result: Result = workspace.fail("plan", "-no-color", "-input=false")
-    assert "Application Not Found" in result.text
-    assert "app_id" in result.text
+    plan: Result = workspace.run("plan", "-no-color", "-input=false")
+    assert "Warning: Application Not Found" in plan.text
+    assert f"{app_id}-typo" in plan.text
+    failed = workspace.fail("apply", "-auto-approve", "-no-color", "-input=false")
+    assert "Error:" in failed.text
+
+
+CREATE_APP_SCRIPT = """\
+import json, os, sys, urllib.request
+
+body = json.dumps({"id": sys.argv[1], "name": sys.argv[1]}).encode()
+url = os.environ["HUMANITEC_API_PREFIX"] + "/orgs/" + os.environ["HUMANITEC_ORG"] + "/apps"
+headers = {"Authorization": "Bearer " + os.environ["HUMANITEC_TOKEN"]}
+headers["Content-Type"] = "application/json"
+urllib.request.urlopen(urllib.request.Request(url, data=body, headers=headers))
+"""
+
+CREATE_APP = """\
+resource "terraform_data" "app" {
+  input = "%(app)s"
+  provisioner "local-exec" {
+    # Stands in for the official provider's humanitec_application.
+    command = "%(python)s create_app.py %(app)s"
+  }
+}
+"""
+
+
+def test_one_apply_creates_an_application_and_its_webhooks(
+    workspace: Workspace, api: httpx.Client
+) -> None:
+    """The plan-time check must not block a configuration that creates the application."""
+    app = f"app-{uuid.uuid4().hex[:8]}"
+    # app_id known at plan (as humanitec_application.x.id is), created first by depends_on.
+    hook = webhook(webhook_id="w", app_id=app).replace(
+        "  triggers = [", "  depends_on = [terraform_data.app]\n  triggers = [", 1
+    )
+    (workspace.path / "create_app.py").write_text(CREATE_APP_SCRIPT, encoding="utf-8")
+    workspace.write(config(CREATE_APP % {"app": app, "python": sys.executable}, hook))
+    result = workspace.apply()
+    assert "Application Not Found" in result.text  # the warning at plan
+    assert held_headers(api, app, "w") == {}
+    assert workspace.plan_exit_code() == 0
 
 
 def test_a_bad_api_prefix_fails_validate_on_the_provider_block(

@@ -272,3 +272,32 @@ def test_url_unknown_at_plan_is_resolved_at_apply(
     workspace.apply()
     assert api_webhook(api, app_id, "late")["url"] == "https://example.com/late"
     assert_no_changes(workspace)
+
+
+def test_replace_with_create_before_destroy_keeps_the_webhook(
+    workspace: Workspace, api: httpx.Client, app_id: str
+) -> None:
+    """The new instance meets its own id (409) and adopts it; the deposed instance's
+    delete must then not remove it."""
+    hook = webhook(webhook_id="cbd", app_id=app_id).replace(
+        "  triggers = [", "  lifecycle {\n    create_before_destroy = true\n  }\n  triggers = [", 1
+    )
+    workspace.write(config(hook))
+    workspace.apply()
+    created_at = api_webhook(api, app_id, "cbd")["created_at"]
+    result = workspace.apply(f"-replace={ADDRESS}")
+    assert "Webhook Kept" in result.text
+    assert api_webhook(api, app_id, "cbd")["created_at"] == created_at
+    assert_no_changes(workspace)
+
+
+def test_a_renamed_block_without_moved_keeps_the_webhook(
+    workspace: Workspace, api: httpx.Client, app_id: str
+) -> None:
+    workspace.write(config(webhook("old", webhook_id="renamed", app_id=app_id)))
+    workspace.apply()
+    workspace.write(config(webhook("new", webhook_id="renamed", app_id=app_id)))
+    workspace.apply()
+    assert api_webhook(api, app_id, "renamed")["id"] == "renamed"
+    assert list(workspace.state()) == ["humanitec_webhook.new"]
+    assert_no_changes(workspace)
