@@ -31,13 +31,14 @@ def parse_api_prefix(api_prefix: str, token: str) -> httpx.URL:
         raise ValueError("api_prefix contains whitespace or non-printable characters")
     try:
         url = httpx.URL(api_prefix)
-    except (httpx.InvalidURL, UnicodeError) as error:  # UnicodeError: a host IDNA refuses
+        host = url.host  # decodes an IDNA host, which may fail
+    except (httpx.InvalidURL, UnicodeError) as error:
         # httpx quotes at most the host or port; a swapped argument could still be the token.
         reason = str(error).replace(token, "[REDACTED]") if token else str(error)
         raise ValueError(f"api_prefix is not a valid URL: {reason}") from None
     if url.scheme not in ("http", "https"):
         raise ValueError("api_prefix must be an http:// or https:// URL")
-    if not url.host or b"%" in url.raw_host:
+    if not host or b"%" in url.raw_host:
         raise ValueError("api_prefix has no valid host name")
     if url.port is not None and not 1 <= url.port <= 65535:
         raise ValueError("api_prefix has an invalid port (must be 1 to 65535)")
