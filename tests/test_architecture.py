@@ -75,3 +75,36 @@ def test_serving_the_schema_loads_no_heavy_dependency() -> None:
     assert {"grpc", "google", "provider"} <= loaded
     heavy = {"httpx", "pydantic", "cryptography", "starlette", "uvicorn", "yaml", "msgpack"}
     assert loaded & heavy == set()
+
+
+CTY_ORDER = ["types", "wire", "msgpack_codec", "json_codec"]
+"""provider.plugin.cty's modules, each importing only those before it (codecs: not each other)."""
+
+
+def test_cty_modules_import_one_way() -> None:
+    cty = PACKAGE / "plugin" / "cty"
+    assert sorted(p.stem for p in cty.glob("*.py")) == sorted([*CTY_ORDER, "__init__"])
+    for file, module in imported_modules(cty):
+        if file == "__init__.py":
+            continue
+        importer, imported = Path(file).stem, module.split(".")[3]
+        allowed = {"types": [], "wire": ["types"]}.get(importer, ["types", "wire"])
+        assert imported in allowed, f"{file} imports {module}"
+
+
+def test_no_module_imports_a_private_name_of_another() -> None:
+    """A leading underscore means "this file only": another module reaching for it couples
+    the two behind the public interface's back."""
+
+    def is_module(module: str) -> bool:  # a package-private module, e.g. api._failures, is fine
+        path = PACKAGE.parent.joinpath(*module.split("."))
+        return path.with_suffix(".py").exists() or path.is_dir()
+
+    strays = [
+        (file, module)
+        for file, module in imported_modules(PACKAGE)
+        if module.rsplit(".", 1)[-1].startswith("_")
+        and not module.rsplit(".", 1)[-1].startswith("__")
+        and not is_module(module)
+    ]
+    assert strays == []

@@ -1,6 +1,6 @@
 """Terraform's JSON value encoding (stored raw state, e.g. ``UpgradeResourceState.raw_state``).
 
-Re-exported by :mod:`.cty`, which holds the type/value model and the walkers shared with msgpack.
+Re-exported by the package; the walkers it shares with msgpack live in :mod:`.wire`.
 Differences from msgpack: no unknowns, no infinities, numbers are JSON numbers of any precision,
 a dynamic value is ``{"type": <type JSON>, "value": <value>}``, and decoding tolerates missing
 object attributes (older state) while still rejecting wrong types and unknown attributes.
@@ -12,18 +12,18 @@ import json
 from decimal import Decimal
 from json.encoder import encode_basestring as _quote  # json.dumps(s, ensure_ascii=False)
 
-from .cty import _MAX_DIGITS, CtyError, CtyType, Object, Value, _normalize_decimal, _RawJSON
-from .cty_codec import _dec, _enc, _guard
+from .types import CtyError, CtyType, Object, Value
+from .wire import MAX_DIGITS, RawJSON, decode_value, encode_value, guard, normalize_decimal
 
 __all__ = ["decode_json", "encode_json"]
 
 
 def _json_float(text: str) -> int | float | Decimal:
-    return _normalize_decimal(Decimal(text))
+    return normalize_decimal(Decimal(text))
 
 
 def _json_int(text: str) -> int | float | Decimal:
-    return int(text) if len(text) < _MAX_DIGITS else _normalize_decimal(Decimal(text))
+    return int(text) if len(text) < MAX_DIGITS else normalize_decimal(Decimal(text))
 
 
 def _json_constant(text: str) -> object:
@@ -32,7 +32,7 @@ def _json_constant(text: str) -> object:
 
 def _dump_json(v: object) -> str:
     if isinstance(v, str):
-        return v if isinstance(v, _RawJSON) else _quote(v)
+        return v if isinstance(v, RawJSON) else _quote(v)
     if v is None or v is True or v is False:
         return "null" if v is None else "true" if v else "false"
     if isinstance(v, list):
@@ -44,7 +44,7 @@ def _dump_json(v: object) -> str:
 def encode_json(value: object, t: CtyType) -> bytes:
     """Encode as Terraform's JSON value form (compact UTF-8). Unknowns and infinities raise."""
     try:
-        return _dump_json(_guard(_enc, value, t, True)).encode()
+        return _dump_json(guard(encode_value, value, t, True)).encode()
     except (UnicodeEncodeError, RecursionError) as e:
         raise CtyError(f"cannot encode as JSON: {e}") from None
 
@@ -68,4 +68,4 @@ def decode_json(data: bytes | str, t: CtyType, *, ignore_unknown_attributes: boo
         raise CtyError(f"malformed JSON: {e}") from None
     if ignore_unknown_attributes and isinstance(t, Object) and isinstance(wire, dict):
         wire = {k: v for k, v in wire.items() if k in t.attributes}
-    return _guard(_dec, wire, t, True)
+    return guard(decode_value, wire, t, True)

@@ -1,23 +1,28 @@
-"""The cty value walkers and the msgpack codec (Terraform's wire format for values).
+"""The wire rules shared by the msgpack and JSON codecs: numbers, strings, and the walkers
+that turn a cty value into the plain structure a codec writes, and back.
 
-Split from :mod:`.cty` so that ``msgpack`` loads only when a value is first encoded or
-decoded; :mod:`.cty` re-exports :func:`encode_msgpack` and :func:`decode_msgpack`, and
-:mod:`.cty_json` shares the walkers ``_enc``/``_dec``.
+Every malformed input raises CtyError; the codecs add only their own framing.
 """
 
 from __future__ import annotations
 
+import math
+import re
+import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
+from decimal import Decimal
 from typing import Final, TypeVar, cast
 
 import msgpack
 
-from .cty import (
+from .types import (
     BOOL,
     DYNAMIC,
+    NUMBER,
     STRING,
     UNKNOWN,
+    Collection,
     CtyError,
     CtyType,
     DynamicValue,
@@ -26,22 +31,140 @@ from .cty import (
     Primitive,
     Set,
     Tuple,
-    Unknown,
     Value,
-    _as_str,
-    _Collection,
-    _kind,
-    _mismatch,
-    _nfc,
-    _number_in,
-    _number_out,
-    _RawJSON,
-    _type_from,
     type_from_json,
+    type_from_object,
     type_json,
 )
 
-__all__ = ["decode_msgpack", "encode_msgpack"]
+__all__ = [
+    "MAX_DIGITS",
+    "RawJSON",
+    "as_str",
+    "decode_value",
+    "encode_value",
+    "guard",
+    "kind",
+    "mismatch",
+    "nfc",
+    "normalize_decimal",
+    "number_in",
+    "number_out",
+]
+
+
+# ---------------------------------------------------------------------------------------------
+# Numbers and strings
+
+_INT64_MIN: Final = -(2**63)
+_INT64_MAX: Final = 2**63 - 1
+# Stay under Python's int<->str digit limit (4300) and avoid materialising absurd exponents.
+MAX_DIGITS: Final = 4000
+_NUMBER_TEXT: Final = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+def normalize_decimal(d: Decimal) -> int | float | Decimal:
+    """The documented number form: int if integral, else float if exact, else Decimal."""
+    if not d.is_finite():
+        if d.is_nan():
+            raise CtyError("NaN is not a number")
+        return math.inf if d > 0 else -math.inf
+    if d.adjusted() < MAX_DIGITS and d == d.to_integral_value():
+        return int(d)
+    f = float(d)
+    return f if math.isfinite(f) and Decimal(f) == d else d
+
+
+def number_in(v: object, js: bool) -> int | float | Decimal:
+    """A decoded wire number; msgpack may carry int, uint, float or a decimal string."""
+    if isinstance(v, bool):
+        raise mismatch(NUMBER, v)
+    if isinstance(v, int | Decimal):  # JSON parse hooks already normalised Decimals
+        return v
+    if isinstance(v, float):
+        if math.isnan(v):
+            raise CtyError("NaN is not a number")
+        return int(v) if v.is_integer() else v
+    if not js and isinstance(v, str | bytes):
+        text = as_str(v)
+        if _NUMBER_TEXT.fullmatch(text):
+            return normalize_decimal(Decimal(text))
+        raise CtyError(f"invalid number {_short(text)}")
+    raise mismatch(NUMBER, v)
+
+
+def _decimal_text(d: Decimal) -> str:
+    """Plain decimal text as cty writes it (``Text('f', -1)``), scientific only if absurd."""
+    if abs(d.adjusted()) >= MAX_DIGITS:
+        return str(d)
+    text = format(d, "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def number_out(v: object, js: bool) -> object:
+    """cty's msgpack rule: int if exactly int64, else float64 if exact, else a decimal string."""
+    if isinstance(v, bool) or not isinstance(v, int | float | Decimal):
+        raise mismatch(NUMBER, v)
+    if (isinstance(v, Decimal) and v.is_nan()) or (isinstance(v, float) and math.isnan(v)):
+        raise CtyError("NaN is not a number")
+    if js:  # JSON numbers have arbitrary precision but no infinities
+        if isinstance(v, float) and math.isfinite(v):
+            return RawJSON(repr(v))
+        if isinstance(v, float) or (isinstance(v, Decimal) and v.is_infinite()):
+            raise CtyError("infinity cannot be encoded as JSON")
+        return RawJSON(_decimal_text(Decimal(v)))
+    if isinstance(v, int):
+        if _INT64_MIN <= v <= _INT64_MAX:
+            return v
+        d = Decimal(v)
+    elif isinstance(v, float):
+        return int(v) if v.is_integer() and _INT64_MIN <= v <= _INT64_MAX else v
+    else:
+        if v.is_infinite():
+            return float(v)
+        if _INT64_MIN <= v <= _INT64_MAX and v == v.to_integral_value():
+            return int(v)
+        d = v
+    f = float(d)
+    return f if math.isfinite(f) and Decimal(f) == d else _decimal_text(d)
+
+
+def as_str(v: object) -> str:
+    if type(v) is str:
+        return v
+    if isinstance(v, bytes):  # go-cty's decoder reads msgpack bin as a string too
+        try:
+            return v.decode()
+        except UnicodeDecodeError:
+            raise CtyError("string is not valid UTF-8") from None
+    raise mismatch(STRING, v)
+
+
+def nfc(s: str) -> str:
+    # cty normalises every string to NFC, so this keeps our bytes identical to go-cty's.
+    return (
+        s if s.isascii() or unicodedata.is_normalized("NFC", s) else unicodedata.normalize("NFC", s)
+    )
+
+
+def kind(v: object) -> str:
+    names = {type(None): "null", list: "list", tuple: "tuple", dict: "map", str: "string"}
+    return names.get(type(v), type(v).__name__)
+
+
+def mismatch(t: CtyType, v: object) -> CtyError:
+    return CtyError(f"expected {t}, got {kind(v)}")
+
+
+def _short(v: object) -> str:
+    text = repr(v)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+class RawJSON(str):
+    """Text that is already JSON (numbers of any precision, type descriptions)."""
+
+    __slots__ = ()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -50,9 +173,9 @@ __all__ = ["decode_msgpack", "encode_msgpack"]
 _UNKNOWN_EXT: Final = msgpack.ExtType(0, b"\x00")  # go-cty's unknownVal: fixext1 d4 00 00
 
 
-def _enc(v: object, t: CtyType, js: bool) -> object:
+def encode_value(v: object, t: CtyType, js: bool) -> object:
     if t is STRING and isinstance(v, str):  # fast path for the commonest leaf
-        return _nfc(v)
+        return nfc(v)
     tv = type(v)
     if v is None or (tv is bool and t is BOOL):
         return v
@@ -64,18 +187,18 @@ def _enc(v: object, t: CtyType, js: bool) -> object:
         name = t.name
         if name == "string":
             if isinstance(v, str):
-                return _nfc(v)
+                return nfc(v)
         elif name == "number":
-            return _number_out(v, js)
+            return number_out(v, js)
         elif name == "bool":
             if v is True or v is False:
                 return v
         else:
             return _enc_dynamic(v, js)
-        raise _mismatch(t, v)
+        raise mismatch(t, v)
     if isinstance(t, Object):
         if not (tv is dict or isinstance(v, Mapping)):
-            raise _mismatch(t, v)
+            raise mismatch(t, v)
         obj = cast(Mapping[object, object], v)
         if not obj.keys() <= t.attributes.keys():
             extra = sorted(map(str, obj.keys() - t.attributes.keys()))
@@ -83,61 +206,48 @@ def _enc(v: object, t: CtyType, js: bool) -> object:
         out: dict[str, object] = {}  # sorted keys, every attribute: the wire-format rule
         try:
             for name, at in t.items:
-                out[name] = _enc(obj.get(name), at, js)
+                out[name] = encode_value(obj.get(name), at, js)
         except CtyError as e:
             e._within(name)
             raise
         return out
     if isinstance(t, Map):
         if not isinstance(v, Mapping):
-            raise _mismatch(t, v)
+            raise mismatch(t, v)
         for k in v:
             if not isinstance(k, str):
-                raise CtyError(f"map keys must be strings, got {_kind(k)}")
+                raise CtyError(f"map keys must be strings, got {kind(k)}")
         out = {}
         key = ""
         try:
             for key in sorted(v):  # go-cty iterates map elements in key order
-                out[key] = _enc(v[key], t.element, js)
+                out[key] = encode_value(v[key], t.element, js)
         except CtyError as e:
             e._within(key, key=True)
             raise
         return out
     seq_types = (list, tuple, set, frozenset) if isinstance(t, Set) else (list, tuple)
     if not isinstance(v, seq_types):
-        raise _mismatch(t, v)
-    return _elements(v, t, lambda item, et: _enc(item, et, js))
+        raise mismatch(t, v)
+    return _elements(v, t, lambda item, et: encode_value(item, et, js))
 
 
 def _enc_dynamic(v: object, js: bool) -> object:
     if not isinstance(v, DynamicValue):
-        raise CtyError(f"expected DynamicValue for dynamic type, got {_kind(v)}")
+        raise CtyError(f"expected DynamicValue for dynamic type, got {kind(v)}")
     if v.type == DYNAMIC:
         raise CtyError("DynamicValue.type must be a concrete type, not dynamic")
-    inner = _enc(v.value, v.type, js)
+    inner = encode_value(v.value, v.type, js)
     if js:  # cty JSON: {"type": <type>, "value": <value>}
-        return {"type": _RawJSON(type_json(v.type).decode()), "value": inner}
+        return {"type": RawJSON(type_json(v.type).decode()), "value": inner}
     return [type_json(v.type), inner]  # cty msgpack: [bin(JSON type), value]
-
-
-def encode_msgpack(value: object, t: CtyType) -> bytes:
-    """Encode ``value`` of type ``t`` exactly as go-cty would (except set order).
-
-    Raises CtyError (with the path) if the value does not conform to the type.
-    """
-    wire = _guard(_enc, value, t, False)
-    try:
-        data: bytes = msgpack.packb(wire, use_bin_type=True)
-    except (ValueError, TypeError, OverflowError) as e:  # e.g. lone surrogates in a string
-        raise CtyError(f"cannot encode as msgpack: {e}") from None
-    return data
 
 
 _R = TypeVar("_R")
 _E = TypeVar("_E")
 
 
-def _guard(fn: Callable[[object, CtyType, bool], _R], wire: object, t: CtyType, js: bool) -> _R:
+def guard(fn: Callable[[object, CtyType, bool], _R], wire: object, t: CtyType, js: bool) -> _R:
     try:
         return fn(wire, t, js)
     except RecursionError:
@@ -148,7 +258,7 @@ def _guard(fn: Callable[[object, CtyType, bool], _R], wire: object, t: CtyType, 
 # Decoding: plain structure from msgpack/json -> Value, checked against the type
 
 
-def _dec(v: object, t: CtyType, js: bool) -> Value:
+def decode_value(v: object, t: CtyType, js: bool) -> Value:
     if (t is STRING and type(v) is str) or (t is BOOL and type(v) is bool) or v is UNKNOWN:
         return v  # fast path for the commonest leaves
     if isinstance(t, Primitive):
@@ -161,10 +271,10 @@ def _dec(v: object, t: CtyType, js: bool) -> Value:
             if type(v) is str:
                 return v
             if type(v) is bytes:
-                return _as_str(v)
+                return as_str(v)
         elif name == "number":
             if not isinstance(v, bool | msgpack.Timestamp):
-                return _number_in(v, js)
+                return number_in(v, js)
         elif v is True or v is False:
             return v
         return _dec_other(v, t)
@@ -180,7 +290,7 @@ def _dec(v: object, t: CtyType, js: bool) -> Value:
         name = ""
         try:
             for name, at in t.items:
-                out[name] = _dec(v.get(name), at, js)
+                out[name] = decode_value(v.get(name), at, js)
         except CtyError as e:
             e._within(name)
             raise
@@ -192,15 +302,15 @@ def _dec(v: object, t: CtyType, js: bool) -> Value:
         key = ""
         try:
             for raw_key, item in v.items():
-                key = _as_str(raw_key)
-                out[key] = _dec(item, t.element, js)
+                key = as_str(raw_key)
+                out[key] = decode_value(item, t.element, js)
         except CtyError as e:
             e._within(key, key=True)
             raise
         return out
     if type(v) is not list:
         return _dec_other(v, t)
-    return _elements(v, t, lambda item, et: _dec(item, et, js))
+    return _elements(v, t, lambda item, et: decode_value(item, et, js))
 
 
 def _elements(
@@ -211,7 +321,7 @@ def _elements(
         if len(v) != len(t.elements):
             raise CtyError(f"expected {t}, got {len(v)}")
         types: Iterable[CtyType] = t.elements
-    elif isinstance(t, _Collection):
+    elif isinstance(t, Collection):
         types = [t.element] * len(v)
     else:
         raise CtyError(f"not a cty type: {t!r}")
@@ -229,7 +339,7 @@ def _dec_other(v: object, t: CtyType) -> Value:
     # msgpack parses ext type -1 itself (as a timestamp); cty reads every ext as unknown.
     if isinstance(v, msgpack.Timestamp):
         return UNKNOWN
-    raise _mismatch(t, v)
+    raise mismatch(t, v)
 
 
 def _check_keys(v: dict[object, object], attrs: Mapping[str, CtyType], js: bool) -> None:
@@ -253,28 +363,12 @@ def _dec_dynamic(v: object, js: bool) -> Value:
     if js:
         if type(v) is not dict or v.keys() != {"type", "value"}:
             raise CtyError('dynamic value must be a JSON object with "type" and "value"')
-        t, raw = _type_from(v["type"]), v["value"]
+        t, raw = type_from_object(v["type"]), v["value"]
     else:
         if isinstance(v, msgpack.Timestamp):
             return UNKNOWN
         if type(v) is not list or len(v) != 2 or type(v[0]) not in (bytes, str):
             raise CtyError("dynamic value must be an array of [type JSON, value]")
         t, raw = type_from_json(v[0]), v[1]
-    inner = _dec(raw, t, js)
+    inner = decode_value(raw, t, js)
     return inner if t == DYNAMIC else DynamicValue(t, inner)
-
-
-def _ext_to_unknown(_code: int, _data: bytes) -> Unknown:
-    # Any ext code is an unknown (0 plain, 12 refined); refinements are ignored.
-    return UNKNOWN
-
-
-def decode_msgpack(data: bytes, t: CtyType) -> Value:
-    """Decode msgpack ``data`` as type ``t``; empty data is null. Raises only CtyError."""
-    if not data:
-        return None
-    try:
-        wire = msgpack.unpackb(data, raw=False, ext_hook=_ext_to_unknown)
-    except Exception as e:  # msgpack raises assorted ValueError/TypeError subclasses
-        raise CtyError(f"malformed msgpack: {type(e).__name__}: {e}".rstrip(": ")) from None
-    return _guard(_dec, wire, t, False)

@@ -1,4 +1,4 @@
-"""cty types and values as Terraform puts them on the wire (msgpack, and JSON for stored state).
+"""cty types and values: the model the codecs (msgpack, JSON) read and write.
 
 Pure functions; stdlib and ``msgpack`` only. Mapping between cty and Python:
 
@@ -23,15 +23,15 @@ input raises CtyError, never a msgpack/JSON/Unicode exception.
 
 Encoders also accept tuples for sequences, sets for Set, any Mapping for map/object (an object
 attribute missing from the mapping is written as null), and int, float or Decimal for a number;
-strings are NFC-normalised as cty does. JSON codecs live in ``cty_json`` and are re-exported.
+strings are NFC-normalised as cty does.
+
+This module imports no codec: the schema, which every provider launch serves first, needs
+the types but never msgpack.
 """
 
 from __future__ import annotations
 
 import json
-import math
-import re
-import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -45,6 +45,7 @@ __all__ = [
     "NUMBER",
     "STRING",
     "UNKNOWN",
+    "Collection",
     "CtyError",
     "CtyType",
     "DynamicValue",
@@ -56,12 +57,9 @@ __all__ = [
     "Tuple",
     "Unknown",
     "Value",
-    "decode_json",
-    "decode_msgpack",
-    "encode_json",
-    "encode_msgpack",
     "is_wholly_known",
     "type_from_json",
+    "type_from_object",
     "type_json",
 ]
 
@@ -124,7 +122,7 @@ _PRIMITIVES: Final = {t.name: t for t in (STRING, NUMBER, BOOL, DYNAMIC)}
 
 
 @dataclass(frozen=True, slots=True)
-class _Collection(CtyType):
+class Collection(CtyType):
     element: CtyType
 
     def __post_init__(self) -> None:
@@ -135,19 +133,19 @@ class _Collection(CtyType):
         return f"{type(self).__name__.lower()} of {self.element}"
 
 
-class List(_Collection):
+class List(Collection):
     """``list(element)``."""
 
     __slots__ = ()
 
 
-class Set(_Collection):
+class Set(Collection):
     """``set(element)``; decoded sets are plain lists whose order carries no meaning."""
 
     __slots__ = ()
 
 
-class Map(_Collection):
+class Map(Collection):
     """``map(element)``, keyed by strings."""
 
     __slots__ = ()
@@ -217,7 +215,7 @@ def _type_json(t: CtyType) -> bytes:
 def _type_obj(t: CtyType) -> object:
     if isinstance(t, Primitive):
         return t.name
-    if isinstance(t, _Collection):
+    if isinstance(t, Collection):
         return [type(t).__name__.lower(), _type_obj(t.element)]
     if isinstance(t, Object):
         attrs = {name: _type_obj(at) for name, at in t.items}
@@ -234,7 +232,7 @@ def type_from_json(data: bytes | str | object) -> CtyType:
             return _type_from_text(bytes(data))
         if isinstance(data, str):
             return _type_from_text(data)
-        return _type_from(data)
+        return type_from_object(data)
     except RecursionError:
         raise CtyError("type description is nested too deeply") from None
 
@@ -245,26 +243,26 @@ def _type_from_text(text: bytes | str) -> CtyType:
         obj = json.loads(text)
     except ValueError as e:
         raise CtyError(f"invalid type description: {e}") from None
-    return _type_from(obj)
+    return type_from_object(obj)
 
 
-_COLLECTIONS: Final[dict[str, type[_Collection]]] = {"list": List, "set": Set, "map": Map}
+_COLLECTIONS: Final[dict[str, type[Collection]]] = {"list": List, "set": Set, "map": Map}
 
 
-def _type_from(obj: object) -> CtyType:
+def type_from_object(obj: object) -> CtyType:
     if isinstance(obj, str) and obj in _PRIMITIVES:
         return _PRIMITIVES[obj]
     if isinstance(obj, list) and obj and isinstance(obj[0], str):
         kind, args = obj[0], obj[1:]
         if kind in _COLLECTIONS and len(args) == 1:
-            return _COLLECTIONS[kind](_type_from(args[0]))
+            return _COLLECTIONS[kind](type_from_object(args[0]))
         if kind == "tuple" and len(args) == 1 and isinstance(args[0], list):
-            return Tuple([_type_from(e) for e in args[0]])
+            return Tuple([type_from_object(e) for e in args[0]])
         if kind == "object" and len(args) in (1, 2) and isinstance(args[0], dict):
             opt = args[1] if len(args) == 2 else []
             if isinstance(opt, list) and all(isinstance(o, str) for o in opt):
-                return Object({k: _type_from(v) for k, v in args[0].items()}, opt)
-    raise CtyError(f"invalid type description: {_short(obj)}")
+                return Object({k: type_from_object(v) for k, v in args[0].items()}, opt)
+    raise CtyError(f"invalid type description: {repr(obj)[:60]}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -323,160 +321,3 @@ def is_wholly_known(value: object) -> bool:
     if isinstance(value, list | tuple | set | frozenset):
         return all(map(is_wholly_known, value))
     return True
-
-
-# ---------------------------------------------------------------------------------------------
-# Numbers and strings
-
-_INT64_MIN: Final = -(2**63)
-_INT64_MAX: Final = 2**63 - 1
-# Stay under Python's int<->str digit limit (4300) and avoid materialising absurd exponents.
-_MAX_DIGITS: Final = 4000
-_NUMBER_TEXT: Final = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
-
-
-def _normalize_decimal(d: Decimal) -> int | float | Decimal:
-    """The documented number form: int if integral, else float if exact, else Decimal."""
-    if not d.is_finite():
-        if d.is_nan():
-            raise CtyError("NaN is not a number")
-        return math.inf if d > 0 else -math.inf
-    if d.adjusted() < _MAX_DIGITS and d == d.to_integral_value():
-        return int(d)
-    f = float(d)
-    return f if math.isfinite(f) and Decimal(f) == d else d
-
-
-def _number_in(v: object, js: bool) -> int | float | Decimal:
-    """A decoded wire number; msgpack may carry int, uint, float or a decimal string."""
-    if isinstance(v, bool):
-        raise _mismatch(NUMBER, v)
-    if isinstance(v, int | Decimal):  # JSON parse hooks already normalised Decimals
-        return v
-    if isinstance(v, float):
-        if math.isnan(v):
-            raise CtyError("NaN is not a number")
-        return int(v) if v.is_integer() else v
-    if not js and isinstance(v, str | bytes):
-        text = _as_str(v)
-        if _NUMBER_TEXT.fullmatch(text):
-            return _normalize_decimal(Decimal(text))
-        raise CtyError(f"invalid number {_short(text)}")
-    raise _mismatch(NUMBER, v)
-
-
-def _decimal_text(d: Decimal) -> str:
-    """Plain decimal text as cty writes it (``Text('f', -1)``), scientific only if absurd."""
-    if abs(d.adjusted()) >= _MAX_DIGITS:
-        return str(d)
-    text = format(d, "f")
-    return text.rstrip("0").rstrip(".") if "." in text else text
-
-
-def _number_out(v: object, js: bool) -> object:
-    """cty's msgpack rule: int if exactly int64, else float64 if exact, else a decimal string."""
-    if isinstance(v, bool) or not isinstance(v, int | float | Decimal):
-        raise _mismatch(NUMBER, v)
-    if (isinstance(v, Decimal) and v.is_nan()) or (isinstance(v, float) and math.isnan(v)):
-        raise CtyError("NaN is not a number")
-    if js:  # JSON numbers have arbitrary precision but no infinities
-        if isinstance(v, float) and math.isfinite(v):
-            return _RawJSON(repr(v))
-        if isinstance(v, float) or (isinstance(v, Decimal) and v.is_infinite()):
-            raise CtyError("infinity cannot be encoded as JSON")
-        return _RawJSON(_decimal_text(Decimal(v)))
-    if isinstance(v, int):
-        if _INT64_MIN <= v <= _INT64_MAX:
-            return v
-        d = Decimal(v)
-    elif isinstance(v, float):
-        return int(v) if v.is_integer() and _INT64_MIN <= v <= _INT64_MAX else v
-    else:
-        if v.is_infinite():
-            return float(v)
-        if _INT64_MIN <= v <= _INT64_MAX and v == v.to_integral_value():
-            return int(v)
-        d = v
-    f = float(d)
-    return f if math.isfinite(f) and Decimal(f) == d else _decimal_text(d)
-
-
-def _as_str(v: object) -> str:
-    if type(v) is str:
-        return v
-    if isinstance(v, bytes):  # go-cty's decoder reads msgpack bin as a string too
-        try:
-            return v.decode()
-        except UnicodeDecodeError:
-            raise CtyError("string is not valid UTF-8") from None
-    raise _mismatch(STRING, v)
-
-
-def _nfc(s: str) -> str:
-    # cty normalises every string to NFC, so this keeps our bytes identical to go-cty's.
-    return (
-        s if s.isascii() or unicodedata.is_normalized("NFC", s) else unicodedata.normalize("NFC", s)
-    )
-
-
-def _kind(v: object) -> str:
-    names = {type(None): "null", list: "list", tuple: "tuple", dict: "map", str: "string"}
-    return names.get(type(v), type(v).__name__)
-
-
-def _mismatch(t: CtyType, v: object) -> CtyError:
-    return CtyError(f"expected {t}, got {_kind(v)}")
-
-
-def _short(v: object) -> str:
-    text = repr(v)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-class _RawJSON(str):
-    """Text that is already JSON (numbers of any precision, type descriptions)."""
-
-    __slots__ = ()
-
-
-# ---------------------------------------------------------------------------------------------
-# msgpack lives in cty_codec (with the walkers JSON shares), imported only when first used: the
-# schema, which every provider launch serves first, needs the types but never a codec.
-
-
-def encode_msgpack(value: object, t: CtyType) -> bytes:
-    """Encode ``value`` of type ``t`` exactly as go-cty would (except set order).
-
-    Raises CtyError (with the path) if the value does not conform to the type.
-    """
-    from .cty_codec import encode_msgpack as encode
-
-    return encode(value, t)
-
-
-def decode_msgpack(data: bytes, t: CtyType) -> Value:
-    """Decode msgpack ``data`` as type ``t``; empty data is null. Raises only CtyError."""
-    from .cty_codec import decode_msgpack as decode
-
-    return decode(data, t)
-
-
-# ---------------------------------------------------------------------------------------------
-# JSON (stored raw state) lives in cty_json; re-exported here, imported only when first used.
-
-
-def encode_json(value: object, t: CtyType) -> bytes:
-    """Terraform's JSON value form, compact UTF-8; unknowns and infinities raise CtyError."""
-    from .cty_json import encode_json as encode
-
-    return encode(value, t)
-
-
-def decode_json(data: bytes | str, t: CtyType, *, ignore_unknown_attributes: bool = False) -> Value:
-    """Decode Terraform's JSON value form; a missing object attribute is null. Blank is null.
-
-    With ``ignore_unknown_attributes``, top-level attributes ``t`` lacks are dropped.
-    """
-    from .cty_json import decode_json as decode
-
-    return decode(data, t, ignore_unknown_attributes=ignore_unknown_attributes)
