@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -69,10 +70,13 @@ def _rpc(
     name = request_type.DESCRIPTOR.full_name.removesuffix(".Request").rsplit(".", 1)[-1]
 
     def handle(raw: bytes, _context: Any) -> bytes:
+        started = time.perf_counter()
         diags = Diagnostics()
         response = response_type()
+        type_name = ""
         try:
             request = request_type.FromString(raw)
+            type_name = getattr(request, "type_name", "")
             response = body(request, diags)
         except DiagnosticError as exc:
             diags.extend([exc.diagnostic])
@@ -91,7 +95,16 @@ def _rpc(
         except Exception as exc:
             _internal_error(diags, name, exc)
         response.diagnostics.extend(to_proto_diagnostics(diags))  # type: ignore[attr-defined]
-        return response.SerializeToString()
+        answer = response.SerializeToString()
+        # One line per RPC, so that TF_LOG=debug shows what the provider did.
+        logger.debug(
+            "%s%s: %.1f ms, %d diagnostics",
+            name,
+            f" {type_name}" if type_name else "",
+            (time.perf_counter() - started) * 1000,
+            len(diags),
+        )
+        return answer
 
     return handle
 

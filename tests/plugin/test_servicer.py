@@ -6,6 +6,8 @@ dict as its "remote"), not a mock: what is under test is the generic layer.
 
 from __future__ import annotations
 
+import logging
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -451,3 +453,19 @@ def test_the_schema_marks_write_only_attributes(provider: ThingsProvider) -> Non
     response = call(ProviderServicer(provider), pb.GetProviderSchema.Request())
     attributes = response.resource_schemas["test_thing"].block.attributes
     assert {a.name for a in attributes if a.write_only} == {"secret"}
+
+
+def test_every_rpc_logs_one_debug_line(
+    provider: ThingsProvider, caplog: pytest.LogCaptureFixture
+) -> None:
+    servicer = ProviderServicer(provider)
+    with caplog.at_level(logging.DEBUG, logger="provider.plugin"):
+        call(servicer, pb.GetMetadata.Request())
+        request = pb.ValidateResourceConfig.Request(
+            type_name="test_thing", config=dv(state(name="a", value="invalid"))
+        )
+        call(servicer, request)
+    lines = [r.getMessage() for r in caplog.records if r.name == "provider.plugin"]
+    assert len(lines) == 2
+    assert re.fullmatch(r"GetMetadata: \d+\.\d ms, 0 diagnostics", lines[0])
+    assert re.fullmatch(r"ValidateResourceConfig test_thing: \d+\.\d ms, 1 diagnostics", lines[1])
