@@ -31,6 +31,7 @@ import threading
 from typing import TYPE_CHECKING, Protocol
 
 from .application_check import ApplicationChecks
+from .messages import go_quote, import_hint, report_api_error
 from .plugin import log
 from .plugin.diagnostics import DiagnosticError, Diagnostics, MapKey
 from .plugin.resource import (
@@ -52,6 +53,7 @@ from .plugin.resource import (
 from .plugin.schema import Schema, boolean, map_of_strings, nested_set, number, string
 from .validators import HEADER_NAMES, HTTPS_URL, NOT_EMPTY, PATH_SAFE_ID, KnownTriggers
 from .webhook_state import (
+    WebhookAddress,
     decode_secret_names,
     encode_secret_names,
     headers_set_twice,
@@ -197,7 +199,7 @@ class WebhookResource:
         if not _check_headers_set_once(req.config, diags):
             return response
         client = self._provider.client
-        app_id = _ids(req.planned)[0]
+        app_id = WebhookAddress.of(req.planned).app_id
         sent = self._request(client, req.planned, req.config)
         names = decode_secret_names(response.private or b"")
         try:
@@ -210,11 +212,11 @@ class WebhookResource:
                 # answer failed. The id is ours, so look before reporting, rather than lose it.
                 response.state = self._recover(client, req.planned, sent, names, exc, diags)
             else:
-                _report(diags, "create", exc)  # refused, or nothing reached Humanitec
+                report_api_error(diags, "create", exc)  # refused, or nothing reached Humanitec
         else:
             response.state = self._settle(client, req.planned, sent, names, answer, diags)
         if response.state is not None:
-            self._held.add(client, _ids(req.planned))
+            self._held.add(client, WebhookAddress.of(req.planned))
         return response
 
     def read(self, req: ReadRequest) -> ReadResponse:
@@ -223,7 +225,7 @@ class WebhookResource:
         response = ReadResponse()
         diags = response.diagnostics
         client = self._provider.client
-        app_id, webhook_id = _ids(req.state)
+        app_id, webhook_id = WebhookAddress.of(req.state)
         try:
             found = client.get_webhook(app_id, webhook_id)
         except NotFound:
@@ -235,7 +237,7 @@ class WebhookResource:
                 )
             return response
         except HumanitecError as exc:
-            _report(diags, "read", exc)
+            report_api_error(diags, "read", exc)
             return response
         names = decode_secret_names(req.private)
         response.state = state_from_response(found, req.state, diags, names)
@@ -252,7 +254,7 @@ class WebhookResource:
         if not _check_headers_set_once(req.config, diags):
             return response
         client = self._provider.client
-        app_id, webhook_id = _ids(req.planned)
+        app_id, webhook_id = WebhookAddress.of(req.planned)
         sent = self._request(client, req.planned, req.config)
         try:
             answer = client.update_webhook(app_id, webhook_id, sent)
@@ -264,7 +266,7 @@ class WebhookResource:
             )
             return response
         except HumanitecError as exc:
-            _report(diags, "update", exc)
+            report_api_error(diags, "update", exc)
             return response
         response.private = _private(req.config)
         names = decode_secret_names(response.private)
@@ -276,7 +278,7 @@ class WebhookResource:
 
         response = DeleteResponse()
         client = self._provider.client
-        app_id, webhook_id = _ids(req.prior)
+        app_id, webhook_id = WebhookAddress.of(req.prior)
         if self._held.holds(client, (app_id, webhook_id)):
             # This process created or adopted this very webhook for another resource
             # instance (create_before_destroy, or a block renamed without `moved`):
@@ -292,7 +294,7 @@ class WebhookResource:
         except NotFound:
             pass  # already gone: the goal of the delete is reached
         except HumanitecError as exc:
-            _report(response.diagnostics, "delete", exc)
+            report_api_error(response.diagnostics, "delete", exc)
         return response
 
     def import_state(self, req: ImportRequest) -> ImportResponse:
@@ -329,7 +331,7 @@ class WebhookResource:
 
         if matches(answer, sent):
             return state_from_response(answer, planned, diags, names)
-        app_id, webhook_id = _ids(planned)
+        app_id, webhook_id = WebhookAddress.of(planned)
         try:
             found = client.get_webhook(app_id, webhook_id)
         except HumanitecError as exc:
@@ -354,11 +356,11 @@ class WebhookResource:
         """After a create whose outcome is unclear: the webhook if it is ours, else an error."""
         from .api import HumanitecError, NotFound
 
-        app_id, webhook_id = _ids(planned)
+        app_id, webhook_id = WebhookAddress.of(planned)
         try:
             found = client.get_webhook(app_id, webhook_id)
         except NotFound:
-            _report(diags, "create", error)
+            report_api_error(diags, "create", error)
             return None
         except HumanitecError as exc:
             diags.error(
@@ -374,7 +376,7 @@ class WebhookResource:
                 "Webhook Already Exists",
                 f"Creating webhook {webhook_id!r} failed ({error}), and application "
                 f"{app_id!r} holds a different webhook with that id. Choose another id, or "
-                f"bring it under Terraform with {_import_hint(app_id, webhook_id)}.",
+                f"bring it under Terraform with {import_hint(app_id, webhook_id)}.",
                 ("id",),
             )
             return None
@@ -393,7 +395,7 @@ class WebhookResource:
         heals a create whose success was lost; otherwise name who holds the id."""
         from .api import HumanitecError, NotFound
 
-        app_id, webhook_id = _ids(planned)
+        app_id, webhook_id = WebhookAddress.of(planned)
         org_id = self._provider.org_id
         try:
             found = client.get_webhook(app_id, webhook_id)
@@ -438,8 +440,7 @@ class WebhookResource:
             holder, detail = self._holder(client, webhook_id, app_id), "in another application"
         where = f"application {holder!r}" if holder else "an application this token cannot read"
         hint = (
-            f"bring it under Terraform with {_import_hint(holder, webhook_id)} "
-            f'(app_id = "{holder}")'
+            f'bring it under Terraform with {import_hint(holder, webhook_id)} (app_id = "{holder}")'
             if holder
             else "check in Humanitec which application holds it"
         )
@@ -486,7 +487,7 @@ class WebhookResource:
             )
             return False
         except HumanitecError as exc:
-            _report(diags, "read", exc)
+            report_api_error(diags, "read", exc)
             return False
         return True
 
@@ -555,53 +556,3 @@ def _may_have_applied(error: HumanitecError) -> bool:
         refused = 400 <= error.status_code < 500 and error.status_code not in (408, 429)
         return not refused or error.earlier_attempt_may_have_applied
     return True
-
-
-def _ids(state: State) -> tuple[str, str]:
-    """(app_id, webhook_id): where the webhook lives in the API."""
-    return str(state["app_id"]), str(state["id"])
-
-
-def _import_hint(app_id: str, webhook_id: str) -> str:
-    return f'an import block (id = "{app_id}/{webhook_id}")'
-
-
-def _report(diags: Diagnostics, action: str, error: HumanitecError) -> None:
-    """The official provider's two kinds of failure: client (transport) and API (status)."""
-    from .api import TransportError
-
-    summary = (
-        "Humanitec Client Error" if isinstance(error, TransportError) else "Humanitec API Error"
-    )
-    diags.error(summary, f"Unable to {action} webhook, got error: {error}")
-
-
-def go_quote(text: str) -> str:
-    """``text`` quoted as Go's ``%q`` does, for messages that match the official provider."""
-    out = ['"']
-    for ch in text:
-        if ch in '\\"':
-            out.append("\\" + ch)
-        elif ch.isprintable():
-            out.append(ch)
-        elif ch in _GO_ESCAPES:
-            out.append(_GO_ESCAPES[ch])
-        elif ord(ch) < 0x80:
-            out.append(f"\\x{ord(ch):02x}")
-        elif ord(ch) < 0x10000:
-            out.append(f"\\u{ord(ch):04x}")
-        else:
-            out.append(f"\\U{ord(ch):08x}")
-    out.append('"')
-    return "".join(out)
-
-
-_GO_ESCAPES = {
-    "\a": "\\a",
-    "\b": "\\b",
-    "\f": "\\f",
-    "\n": "\\n",
-    "\r": "\\r",
-    "\t": "\\t",
-    "\v": "\\v",
-}

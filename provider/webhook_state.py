@@ -18,16 +18,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
 from .plugin import cty
 from .plugin.diagnostics import DiagnosticError, Diagnostics, MapKey
 from .plugin.resource import State
 
 if TYPE_CHECKING:
-    from .api import WebhookRequest, WebhookResponse, WebhookUpdateResponse
+    from .api import JsonObject, WebhookRequest, WebhookResponse, WebhookUpdateResponse
 
 __all__ = [
+    "PlannedWebhook",
+    "WebhookAddress",
     "decode_secret_names",
     "encode_secret_names",
     "headers_set_twice",
@@ -75,30 +77,102 @@ def headers_set_twice(config: State) -> list[str]:
     return [name for name in secrets if name.lower() in plain]
 
 
+class WebhookAddress(NamedTuple):
+    """Where a webhook lives in the API: read from a state once, typed, not cast."""
+
+    app_id: str
+    id: str
+
+    @classmethod
+    def of(cls, state: State) -> WebhookAddress:
+        app_id, webhook_id = state.get("app_id"), state.get("id")
+        if not (isinstance(app_id, str) and isinstance(webhook_id, str)):
+            raise DiagnosticError(
+                "Invalid Webhook State",
+                "The webhook's app_id and id must be known strings here; got "
+                f"{type(app_id).__name__} and {type(webhook_id).__name__}. This is a bug in "
+                "Terraform or the provider; please report it.",
+            )
+        return cls(app_id, webhook_id)
+
+
+class PlannedWebhook(NamedTuple):
+    """A wholly known planned webhook, typed: what create and update send."""
+
+    address: WebhookAddress
+    url: str
+    disabled: bool
+    headers: dict[str, str]
+    payload: dict[str, str] | None
+    triggers: list[tuple[str, str]]
+
+    @classmethod
+    def of(cls, state: State) -> PlannedWebhook:
+        if not cty.is_wholly_known(state):
+            raise DiagnosticError(
+                "Unknown Value At Apply",
+                "A webhook attribute was still unknown when Terraform asked to apply it. "
+                "This is a bug in Terraform or the provider; please report it.",
+            )
+        url, disabled = state.get("url"), state.get("disabled")
+        headers, payload = _strings(state.get("headers")), _strings(state.get("payload"))
+        triggers = _triggers(state.get("triggers"))
+        if not (
+            isinstance(url, str)
+            and isinstance(disabled, bool | None)
+            and headers is not _WRONG
+            and payload is not _WRONG
+            and triggers is not None
+        ):
+            raise DiagnosticError(
+                "Invalid Webhook State",
+                "A planned webhook attribute has an unexpected type. This is a bug in "
+                "Terraform or the provider; please report it.",
+            )
+        return cls(WebhookAddress.of(state), url, bool(disabled), headers or {}, payload, triggers)
+
+
+def _triggers(value: cty.Value) -> list[tuple[str, str]] | None:
+    """(scope, type) pairs; None if the value is not a list of string pairs."""
+    if not isinstance(value, list):
+        return None
+    pairs = []
+    for trigger in value:
+        if not isinstance(trigger, dict):
+            return None
+        scope, kind = trigger.get("scope"), trigger.get("type")
+        if not (isinstance(scope, str) and isinstance(kind, str)):
+            return None
+        pairs.append((scope, kind))
+    return pairs
+
+
+_WRONG: Final[dict[str, str]] = {}
+"""Returned by :func:`_strings` for a value that is not a map of strings."""
+
+
+def _strings(value: cty.Value) -> dict[str, str] | None:
+    if value is None:
+        return None
+    if isinstance(value, dict) and all(isinstance(v, str) for v in value.values()):
+        return {k: v for k, v in value.items() if isinstance(v, str)}
+    return _WRONG
+
+
 def request_from_state(state: State, secrets: Mapping[str, str] | None = None) -> WebhookRequest:
     """The full request body the official provider sends, from a planned state,
     with the secret headers merged into ``headers``."""
     from .api import EventBaseRequest, WebhookRequest
 
-    if not cty.is_wholly_known(state):
-        raise DiagnosticError(
-            "Unknown Value At Apply",
-            "A webhook attribute was still unknown when Terraform asked to apply it. "
-            "This is a bug in Terraform or the provider; please report it.",
-        )
-    triggers = state["triggers"]
-    assert isinstance(triggers, list)
+    planned = PlannedWebhook.of(state)
+    payload: JsonObject | None = None if planned.payload is None else {**planned.payload}
     return WebhookRequest(
-        disabled=bool(state["disabled"]),
-        headers={**(_as_dict(state["headers"]) or {}), **(secrets or {})},
-        id=str(state["id"]),
-        payload=_as_dict(state["payload"]),
-        triggers=[
-            EventBaseRequest(scope=str(t["scope"]), type=str(t["type"]))
-            for t in triggers
-            if isinstance(t, dict)
-        ],
-        url=str(state["url"]),
+        disabled=planned.disabled,
+        headers={**planned.headers, **(secrets or {})},
+        id=planned.address.id,
+        payload=payload,
+        triggers=[EventBaseRequest(scope=scope, type=kind) for scope, kind in planned.triggers],
+        url=planned.url,
     )
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from provider.plugin import cty
@@ -23,7 +23,13 @@ from provider.plugin.schema import Validator
 from provider.validators import HEADER_NAMES, HTTPS_URL, NOT_EMPTY, PATH_SAFE_ID, KnownTriggers
 from provider.webhook import SCHEMA
 
-PROPERTY = settings(max_examples=200, deadline=None, database=None)
+# Huge values are slow to generate on a loaded 2-core machine: that is not a failure.
+PROPERTY = settings(
+    max_examples=200,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 VALIDATORS: list[Validator] = [HTTPS_URL, HEADER_NAMES, NOT_EMPTY, PATH_SAFE_ID, KnownTriggers()]
 
 MEGABYTE = 1 << 20

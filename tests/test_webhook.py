@@ -10,6 +10,7 @@ import pytest
 
 from provider.api import HumanitecClient
 from provider.emulator import BackgroundServer, EmulatorServer
+from provider.messages import go_quote
 from provider.plugin import cty
 from provider.plugin.diagnostics import DiagnosticError, Diagnostics, MapKey, Severity
 from provider.plugin.resource import (
@@ -22,7 +23,7 @@ from provider.plugin.resource import (
     UpdateRequest,
     ValidateRequest,
 )
-from provider.webhook import WebhookResource, go_quote
+from provider.webhook import WebhookResource
 from provider.webhook_state import decode_secret_names, encode_secret_names
 from tests.api.scripted import Reply, ScriptedApp
 
