@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from . import __version__
 from .plugin import log
 from .plugin.diagnostics import DiagnosticError, Diagnostics
-from .plugin.resource import Resource, State
+from .plugin.resource import DataSource, Resource, State
 from .plugin.schema import Schema, boolean, string
 from .settings import Settings, check_api_prefix, resolve_settings
 from .webhook import WebhookResource
@@ -70,6 +70,9 @@ class HumanitecProvider:
 
     def resources(self) -> Sequence[Resource]:
         return self._resources
+
+    def data_sources(self) -> Sequence[DataSource]:
+        return ()
 
     def validate(self, config: State, diags: Diagnostics) -> None:
         """Check what the block itself sets; the rest may come from the environment."""
