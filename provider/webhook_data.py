@@ -43,7 +43,12 @@ def _computed() -> dict[str, Attribute]:
     return {
         "url": string("The webhook's URL.", computed=True),
         "disabled": boolean("Whether this job is currently disabled.", computed=True),
-        "headers": map_of_strings("The webhook's headers (`{}` when it has none).", computed=True),
+        "headers": map_of_strings(
+            "The webhook's headers (`{}` when it has none), including those a resource sets "
+            "through `secret_headers_wo`: this map is not sensitive, so keep it out of outputs "
+            "when it holds credentials.",
+            computed=True,
+        ),
         "payload": map_of_strings("The webhook's payload (null when it has none).", computed=True),
         "triggers": nested_set(
             "The events that trigger the webhook.",
