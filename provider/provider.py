@@ -1,4 +1,4 @@
-"""The ``humanitec`` provider: its block, its API client, its resources.
+"""The ``humanitec`` provider: its block, its API client, its resources and data sources.
 
 The block matches the official Go provider attribute for attribute, so
 existing configurations work unchanged. The API client (httpx, pydantic) is
@@ -15,10 +15,11 @@ from typing import TYPE_CHECKING
 from . import __version__
 from .plugin import log
 from .plugin.diagnostics import DiagnosticError, Diagnostics
-from .plugin.resource import Resource, State
+from .plugin.resource import DataSource, Resource, State
 from .plugin.schema import Schema, boolean, string
 from .settings import Settings, check_api_prefix, resolve_settings
 from .webhook import WebhookResource
+from .webhook_data import WebhookDataSource, WebhooksDataSource
 
 if TYPE_CHECKING:
     from .api import HumanitecClient
@@ -67,9 +68,16 @@ class HumanitecProvider:
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._resources: tuple[Resource, ...] = (WebhookResource(self),)
+        self._data_sources: tuple[DataSource, ...] = (
+            WebhookDataSource(self),
+            WebhooksDataSource(self),
+        )
 
     def resources(self) -> Sequence[Resource]:
         return self._resources
+
+    def data_sources(self) -> Sequence[DataSource]:
+        return self._data_sources
 
     def validate(self, config: State, diags: Diagnostics) -> None:
         """Check what the block itself sets; the rest may come from the environment."""

@@ -21,7 +21,7 @@ from collections.abc import Collection, Mapping
 from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
 from .plugin import cty
-from .plugin.diagnostics import DiagnosticError, Diagnostics, MapKey
+from .plugin.diagnostics import AttributePath, DiagnosticError, Diagnostics, MapKey
 from .plugin.resource import State
 
 if TYPE_CHECKING:
@@ -37,6 +37,7 @@ __all__ = [
     "request_from_state",
     "secret_headers",
     "state_from_response",
+    "webhook_values",
 ]
 
 
@@ -225,6 +226,21 @@ def state_from_response(
     }
 
 
+def webhook_values(response: WebhookResponse, diags: Diagnostics, at: AttributePath = ()) -> State:
+    """``url``, ``disabled``, ``headers``, ``payload`` and ``triggers`` for a data source.
+
+    The resource's rules with no form held before: empty headers are ``{}``, an
+    empty payload is null. ``at`` is where the webhook sits, for warnings' paths.
+    """
+    return {
+        "url": response.url,
+        "disabled": bool(response.disabled),
+        "headers": _string_map("headers", response.headers, diags, at, managed=False) or {},
+        "payload": _string_map("payload", response.payload, diags, at, managed=False),
+        "triggers": [{"scope": t.scope, "type": t.type} for t in response.triggers],
+    }
+
+
 def _as_dict(value: cty.Value) -> dict[str, Any] | None:
     return dict(value) if isinstance(value, dict) else None
 
@@ -238,7 +254,12 @@ def _payload(answer: dict[str, Any] | None, held: cty.Value, diags: Diagnostics)
 
 
 def _string_map(
-    name: str, answer: dict[str, Any] | None, diags: Diagnostics
+    name: str,
+    answer: dict[str, Any] | None,
+    diags: Diagnostics,
+    at: AttributePath = (),
+    *,
+    managed: bool = True,
 ) -> dict[str, cty.Value] | None:
     """The answer as a map of strings; None when it is empty or null."""
     if not answer:
@@ -254,8 +275,10 @@ def _string_map(
         diags.warning(
             "Non-String Value In Humanitec",
             f"Humanitec holds {name}[{key!r}] as a non-string value ({shown}). This provider "
-            "manages string values, so it is shown as its JSON text: the plan shows the "
-            "difference and apply sets the configured string (or removes it).",
-            (name, MapKey(key)),
+            "manages string values, so it is shown as its JSON text" + (_DRIFT if managed else "."),
+            (*at, name, MapKey(key)),
         )
     return out
+
+
+_DRIFT = ": the plan shows the difference and apply sets the configured string (or removes it)."

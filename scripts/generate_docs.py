@@ -1,8 +1,9 @@
 """Generate the Terraform Registry docs in ``docs/`` from the schemas and ``examples/``.
 
-Like HashiCorp's ``tfplugindocs``: ``docs/index.md`` for the provider and
-``docs/resources/<name>.md`` per resource, each with an "Example Usage" section
-(``examples/provider/provider.tf``, ``examples/resources/<type>/resource.tf``),
+Like HashiCorp's ``tfplugindocs``: ``docs/index.md`` for the provider,
+``docs/resources/<name>.md`` per resource and ``docs/data-sources/<name>.md`` per
+data source, each with an "Example Usage" section (``examples/provider/provider.tf``,
+``examples/resources/<type>/resource.tf``, ``examples/data-sources/<type>/data-source.tf``),
 a "Schema" section rendered from the declared attributes (type, flags,
 description, default, replacement, nested objects) and, for resources, an
 "Import" section (``examples/resources/<type>/import.sh``). Prose that does not
@@ -79,6 +80,11 @@ def render_docs() -> dict[Path, str]:
         pages[Path("docs/resources") / f"{name}.md"] = _resource_page(
             resource.type_name, resource.schema
         )
+    for source in provider.data_sources():
+        name = source.type_name.removeprefix(prefix)
+        pages[Path("docs/data-sources") / f"{name}.md"] = _data_source_page(
+            source.type_name, source.schema
+        )
     return dict(sorted(pages.items()))
 
 
@@ -118,6 +124,19 @@ def _resource_page(type_name: str, schema: Schema) -> str:
         _RESOURCE_NOTES.get(type_name, ""),
         _schema_markdown(schema),
         _import(examples / "import.sh"),
+    ]
+    return "\n".join(s for s in sections if s)
+
+
+def _data_source_page(type_name: str, schema: Schema) -> str:
+    sections = [
+        _front_matter(
+            f"{type_name} Data Source - terraform-provider-{type_name.split('_')[0]}",
+            schema.description,
+        ),
+        f"# {type_name} (Data Source)\n\n{schema.description}\n",
+        _example(Path("examples/data-sources") / type_name / "data-source.tf"),
+        _schema_markdown(schema),
     ]
     return "\n".join(s for s in sections if s)
 
@@ -186,7 +205,8 @@ def _attribute_list(
         anchor = ""
         if attribute.nested is not None:
             anchor = f"{parent_anchor}--{name}"
-            pending.append((name, anchor, attribute.nested.attributes))
+            dotted = ".".join(anchor.split("--")[1:])  # tfplugindocs: `webhooks.triggers`
+            pending.append((dotted, anchor, attribute.nested.attributes))
         items.append(_attribute_item(name, attribute, anchor))
     return "".join(items)
 

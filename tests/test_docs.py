@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from provider import provider, settings, webhook
+from provider import provider, settings, webhook, webhook_data
 from provider.plugin.schema import Attribute, Schema
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -21,6 +21,8 @@ BUNDLED = [sys.executable, str(ROOT / "scripts" / "bundled_terraform.py")]
 PAGES = {
     Path("docs/index.md"): provider.SCHEMA,
     Path("docs/resources/webhook.md"): webhook.SCHEMA,
+    Path("docs/data-sources/webhook.md"): webhook_data.WEBHOOK_SCHEMA,
+    Path("docs/data-sources/webhooks.md"): webhook_data.WEBHOOKS_SCHEMA,
 }
 
 
@@ -60,7 +62,7 @@ def test_committed_docs_match_the_generator() -> None:
     assert not stale, f"stale docs {stale}: run `make docs`"
 
 
-@pytest.mark.parametrize(("page", "schema"), PAGES.items(), ids=[p.name for p in PAGES])
+@pytest.mark.parametrize(("page", "schema"), PAGES.items(), ids=[p.as_posix() for p in PAGES])
 def test_every_attribute_is_documented(page: Path, schema: Schema) -> None:
     text = (ROOT / page).read_text(encoding="utf-8")
     missing = [n for n in attribute_names(schema.attributes) if f"- `{n}` (" not in text]

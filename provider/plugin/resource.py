@@ -33,6 +33,9 @@ from .schema import Schema
 __all__ = [
     "ApplyResponse",
     "CreateRequest",
+    "DataReadRequest",
+    "DataReadResponse",
+    "DataSource",
     "DeleteRequest",
     "DeleteResponse",
     "ImportRequest",
@@ -207,5 +210,39 @@ class Provider(Protocol):
     def resources(self) -> Sequence[Resource]:
         """The resources this provider serves, each with a unique type name."""
 
+    def data_sources(self) -> Sequence[DataSource]:
+        """The data sources this provider serves, each with a unique type name."""
+
     def stop(self) -> None:
         """Terraform is cancelling (StopProvider): end waits and in-flight work early."""
+
+
+# --- data sources ----------------------------------------------------------------------------
+
+
+class DataReadRequest(NamedTuple):
+    config: State
+    """The configuration, wholly known: the servicer never reads with unknown values."""
+
+
+class DataReadResponse(ResourceResponse):
+    """``state`` is the configuration with every computed attribute filled in; None on failure."""
+
+    __slots__ = ("state",)
+
+    def __init__(self, state: State | None = None) -> None:
+        super().__init__()
+        self.state = state
+
+
+class DataSource(Protocol):
+    """One data source type, e.g. ``data "humanitec_webhooks"``: read-only, no state kept."""
+
+    type_name: str
+    schema: Schema
+
+    def validate(self, req: ValidateRequest) -> ValidateResponse:
+        """Check a configuration beyond the declared validators; may hold unknowns."""
+
+    def read(self, req: DataReadRequest) -> DataReadResponse:
+        """Read the remote data the configuration names."""

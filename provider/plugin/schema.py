@@ -34,6 +34,7 @@ __all__ = [
     "Validator",
     "boolean",
     "map_of_strings",
+    "nested_list",
     "nested_set",
     "number",
     "string",
@@ -107,6 +108,15 @@ class Attribute:
             raise ValueError("an attribute with a default must be computed")
         if self.write_only and (self.computed or self.requires_replace):
             raise ValueError("a write-only attribute is neither computed nor requires_replace")
+        # Nothing in a configuration can set what a computed-only attribute holds, so a
+        # nested "required" would be a lie in the schema Terraform and the docs read.
+        if (
+            self.nested is not None
+            and self.computed
+            and not self.optional
+            and not all(a.computed and not a.optional for a in self.nested.attributes.values())
+        ):
+            raise ValueError("a computed-only nested attribute has computed-only attributes")
 
     @property
     def cty_type(self) -> cty.CtyType:
@@ -179,4 +189,12 @@ def nested_set(
 ) -> Attribute:
     """A set of objects, written in HCL as ``name = [{ ... }, ...]``."""
     nested = NestedObject(attributes, Nesting.SET)
+    return Attribute(description, nested=nested, **behaviour)
+
+
+def nested_list(
+    description: str, attributes: Mapping[str, Attribute], **behaviour: Unpack[Behaviour]
+) -> Attribute:
+    """A list of objects, e.g. a data source's computed ``webhooks``."""
+    nested = NestedObject(attributes, Nesting.LIST)
     return Attribute(description, nested=nested, **behaviour)

@@ -21,6 +21,7 @@ from provider.plugin.diagnostics import Diagnostics
 from provider.plugin.resource import (
     ApplyResponse,
     CreateRequest,
+    DataSource,
     DeleteRequest,
     DeleteResponse,
     ImportRequest,
@@ -95,6 +96,9 @@ class BlockingProvider:
 
     def resources(self) -> Sequence[Resource]:
         return [self.resource]
+
+    def data_sources(self) -> Sequence[DataSource]:
+        return []
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ from provider.plugin.diagnostics import DiagnosticError, Diagnostics
 from provider.plugin.resource import (
     ApplyResponse,
     CreateRequest,
+    DataSource,
     DeleteRequest,
     DeleteResponse,
     ImportRequest,
@@ -134,6 +135,9 @@ class ThingsProvider:
 
     def resources(self) -> Sequence[Resource]:
         return [self.things]
+
+    def data_sources(self) -> Sequence[DataSource]:
+        return []  # tests/plugin/test_servicer_data_sources.py serves some
 
 
 @pytest.fixture
