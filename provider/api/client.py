@@ -27,6 +27,7 @@ from provider.api._sender import Reply, Sender
 from provider.api.errors import ApiError, TransportError
 from provider.api.models import (
     ApplicationResponse,
+    JsonObject,
     WebhookRequest,
     WebhookResponse,
     WebhookUpdateResponse,
@@ -203,7 +204,8 @@ class HumanitecClient:
         header value of ``request`` and every string in ``secrets`` is redacted from errors.
         """
         path = self._webhooks_path(app_id)
-        reply = self._request("POST", path, 201, body=request, secrets=secrets)
+        body = webhook_request_body(request)
+        reply = self._request("POST", path, 201, body=body, secrets=_webhook_secrets(body, secrets))
         return self._decode(_WEBHOOK, "POST", path, reply)
 
     def update_webhook(
@@ -221,7 +223,9 @@ class HumanitecClient:
         ``secrets`` are redacted from errors, as in ``create_webhook``.
         """
         path = self._webhooks_path(app_id, webhook_id)
-        reply = self._request("PATCH", path, 200, body=request, secrets=secrets)
+        body = webhook_request_body(request)
+        secrets = _webhook_secrets(body, secrets)
+        reply = self._request("PATCH", path, 200, body=body, secrets=secrets)
         return self._decode(_WEBHOOK_UPDATE, "PATCH", path, reply)
 
     def delete_webhook(self, app_id: str, webhook_id: str) -> None:
@@ -246,16 +250,16 @@ class HumanitecClient:
         path: str,
         expect: int,
         *,
-        body: WebhookRequest | None = None,
+        body: JsonObject | None = None,
         secrets: Iterable[str] = (),
     ) -> Reply:
+        """Send any JSON body (a model's ``*_body`` serialisation) and check the status;
+        ``secrets`` and the client's registered secrets are redacted from an error."""
         content = None
         headers: dict[str, str] = {}
         redact = set(self._secrets) | {value for value in secrets if value}
         if body is not None:
-            body_json = webhook_request_body(body)
-            redact |= _string_leaves(body_json.get("headers"))
-            content = json.dumps(body_json, separators=(",", ":"), allow_nan=False).encode()
+            content = json.dumps(body, separators=(",", ":"), allow_nan=False).encode()
             headers["Content-Type"] = "application/json"
         reply = self._sender.send(method, path, content, headers)
         if reply.status_code != expect:
@@ -319,3 +323,8 @@ def _string_leaves(value: JsonValue) -> set[str]:
     if isinstance(value, dict):
         return {leaf for item in value.values() for leaf in _string_leaves(item)}
     return set()
+
+
+def _webhook_secrets(body: JsonObject, extra: Iterable[str]) -> list[str]:
+    """What to redact from a webhook write's errors: every header value sent, and ``extra``."""
+    return [*_string_leaves(body.get("headers")), *extra]
