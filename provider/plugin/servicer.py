@@ -4,7 +4,9 @@ Every RPC has the same shape: parse the request, decode values, call the
 provider or resource, check Terraform's rules, encode the answer. The wrapper
 :func:`_rpc` is written once: it parses request bytes itself (so garbage on
 the wire becomes a diagnostic, not a gRPC error) and turns every exception
-into an error diagnostic.
+into an error diagnostic (see :mod:`.rpc`). Identity bookkeeping lives in
+:mod:`.identity`, ``terraform query`` in :mod:`.listing` and configuration
+generation in :mod:`.genconfig`.
 
 RPCs not listed in :meth:`ProviderServicer.handlers` answer UNIMPLEMENTED,
 which Terraform tolerates for everything we do not advertise.
@@ -17,18 +19,19 @@ import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from google.protobuf.message import DecodeError, Message
-
 from . import cty
 from ._proto import tfplugin6_pb2 as pb
 from .convert import (
     from_proto_dynamic_value,
+    from_proto_resource_identity_data,
     to_proto_attribute_path,
-    to_proto_diagnostics,
     to_proto_dynamic_value,
     to_proto_schema,
 )
 from .diagnostics import DiagnosticError, Diagnostics, format_path
+from .genconfig import config_from_state
+from .identity import IdentityRPCs, held_identity, identity_data, identity_kept
+from .listing import ListRPCs
 from .planning import (
     apply_inconsistencies,
     plan_resource,
@@ -50,50 +53,21 @@ from .resource import (
     UpdateRequest,
     ValidateRequest,
 )
+from .rpc import StreamHandler, UnaryHandler
+from .rpc import internal_error as _internal_error
+from .rpc import unary_rpc as _rpc
 from .schema import Schema
 
 __all__ = ["ProviderServicer"]
 
 logger = logging.getLogger("provider.plugin")
 
-Req = TypeVar("Req", bound=Message)
-Resp = TypeVar("Resp", bound=Message)
-Handler = Callable[[bytes, Any], bytes]
+Handler = UnaryHandler
 
-_CAPABILITIES = pb.ServerCapabilities(plan_destroy=True, get_provider_schema_optional=True)
-
-
-def _rpc(
-    request_type: type[Req], response_type: type[Resp], body: Callable[[Req, Diagnostics], Resp]
-) -> Handler:
-    name = request_type.DESCRIPTOR.full_name.removesuffix(".Request").rsplit(".", 1)[-1]
-
-    def handle(raw: bytes, _context: Any) -> bytes:
-        diags = Diagnostics()
-        response = response_type()
-        try:
-            request = request_type.FromString(raw)
-            response = body(request, diags)
-        except DiagnosticError as exc:
-            diags.extend([exc.diagnostic])
-        except cty.CtyError as exc:
-            logger.debug("%s: undecodable value: %s", name, exc)
-            diags.error(
-                "Invalid Value From Terraform",
-                f"The provider could not decode a value in the {name} request: {exc}. "
-                "Please report this issue to the provider developers.",
-            )
-        except DecodeError as exc:
-            diags.error(
-                "Invalid Request",
-                f"The {name} request was not a valid tfplugin6 message: {exc}.",
-            )
-        except Exception as exc:
-            _internal_error(diags, name, exc)
-        response.diagnostics.extend(to_proto_diagnostics(diags))  # type: ignore[attr-defined]
-        return response.SerializeToString()
-
-    return handle
+# Terraform before 1.14 does not know generate_resource_config and ignores it.
+_CAPABILITIES = pb.ServerCapabilities(
+    plan_destroy=True, get_provider_schema_optional=True, generate_resource_config=True
+)
 
 
 class ProviderServicer:
@@ -103,6 +77,8 @@ class ProviderServicer:
         self._provider = provider
         self._resources: dict[str, Resource] = {r.type_name: r for r in provider.resources()}
         self._schema_response: bytes | None = None
+        self._identity = IdentityRPCs(self._resources)
+        self._lists = ListRPCs(provider.list_resources(), self._resources)
 
     def handlers(self) -> dict[str, Handler]:
         """Method name -> raw-bytes handler, for ``grpc.method_handlers_generic_handler``."""
@@ -136,7 +112,19 @@ class ProviderServicer:
                 pb.ImportResourceState.Request, pb.ImportResourceState.Response, self._import
             ),
             "StopProvider": self._stop,
+            # resource identity, terraform query and generated configuration (Terraform 1.12+)
+            "GenerateResourceConfig": _rpc(
+                pb.GenerateResourceConfig.Request,
+                pb.GenerateResourceConfig.Response,
+                self._generate_config,
+            ),
+            **self._identity.handlers(),
+            **self._lists.handlers(),
         }
+
+    def stream_handlers(self) -> dict[str, StreamHandler]:
+        """Server-streaming method name -> raw-bytes handler yielding raw messages."""
+        return self._lists.stream_handlers()
 
     # --- provider-level RPCs -------------------------------------------------
 
@@ -146,6 +134,9 @@ class ProviderServicer:
         return pb.GetMetadata.Response(
             server_capabilities=_CAPABILITIES,
             resources=[pb.GetMetadata.ResourceMetadata(type_name=n) for n in self._resources],
+            list_resources=[
+                pb.GetMetadata.ListResourceMetadata(type_name=n) for n in self._lists.listers
+            ],
         )
 
     def _provider_schema(self, _raw: bytes, _context: Any) -> bytes:
@@ -155,6 +146,10 @@ class ProviderServicer:
                 provider=to_proto_schema(self._provider.schema),
                 resource_schemas={
                     name: to_proto_schema(r.schema) for name, r in self._resources.items()
+                },
+                list_resource_schemas={
+                    name: to_proto_schema(lister.schema)
+                    for name, lister in self._lists.listers.items()
                 },
                 server_capabilities=_CAPABILITIES,
             ).SerializeToString()
@@ -257,18 +252,23 @@ class ProviderServicer:
         schema = resource.schema
         t = schema.object_type()
         current = self._decode_object(req.current_state, t)
+        held = held_identity(schema, _field(req, "current_identity"), current)
         response = _guarded(diags, "ReadResource", resource.read, ReadRequest(current, req.private))
         new = response.state if response else None
         if new is not None:
             new = without_write_only(schema, new)
-            if not _identity_kept(schema, current, new, diags):
+            if not _identity_kept(schema, current, new, diags) or not identity_kept(
+                schema, held, new, diags
+            ):
                 new = None
         if new is None and diags.has_errors:
             # A failed read is not proof that the object is gone: keep it.
             new = current
         private = req.private if response is None or response.private is None else response.private
         return pb.ReadResource.Response(
-            new_state=_encode_state(new, (current,), t, diags), private=private
+            new_state=_encode_state(new, (current,), t, diags),
+            private=private,
+            new_identity=identity_data(schema, new),
         )
 
     def _plan(
@@ -280,7 +280,9 @@ class ProviderServicer:
         proposed = self._decode_optional(req.proposed_new_state, t)
         if proposed is None:  # destroy: nothing to plan, since plan_destroy is advertised
             return pb.PlanResourceChange.Response(
-                planned_state=to_proto_dynamic_value(None, t), planned_private=req.prior_private
+                planned_state=to_proto_dynamic_value(None, t),
+                planned_private=req.prior_private,
+                planned_identity=_field(req, "prior_identity"),
             )
         prior = self._decode_optional(req.prior_state, t)
         config = self._decode_object(req.config, t)
@@ -297,7 +299,9 @@ class ProviderServicer:
             )
         private = req.prior_private if answer.private is None else answer.private
         response = pb.PlanResourceChange.Response(
-            planned_state=to_proto_dynamic_value(planned, t), planned_private=private
+            planned_state=to_proto_dynamic_value(planned, t),
+            planned_private=private,
+            planned_identity=identity_data(schema, planned),
         )
         if prior is not None:
             response.requires_replace.extend(
@@ -338,6 +342,9 @@ class ProviderServicer:
                 )
                 # A failed update leaves the object as it was: keep the prior state.
                 new = prior if answer is None or answer.state is None else answer.state
+                held = held_identity(schema, _field(req, "planned_identity"), prior)
+                if not identity_kept(schema, held, new, diags):
+                    new = prior
             if answer is not None and answer.private is not None:
                 private = answer.private
         if new is not None:
@@ -351,26 +358,46 @@ class ProviderServicer:
                     path or None,
                 )
         return pb.ApplyResourceChange.Response(
-            new_state=_encode_state(new, (prior, planned), t, diags), private=private
+            new_state=_encode_state(new, (prior, planned), t, diags),
+            private=private,
+            new_identity=identity_data(schema, new),
         )
 
     def _import(
         self, req: pb.ImportResourceState.Request, diags: Diagnostics
     ) -> pb.ImportResourceState.Response:
         resource = self._resource(req.type_name)
-        t = resource.schema.object_type()
-        answer = resource.import_state(ImportRequest(req.id))
+        schema = resource.schema
+        t = schema.object_type()
+        identity = None
+        if req.HasField("identity"):
+            identity = from_proto_resource_identity_data(req.identity, schema.identity_type())
+        answer = resource.import_state(ImportRequest(req.id, identity))
         diags.extend(answer.diagnostics)
         if answer.state is None or diags.has_errors:
             return pb.ImportResourceState.Response()
-        full = {name: answer.state.get(name) for name in resource.schema.attributes}
-        return pb.ImportResourceState.Response(
-            imported_resources=[
-                pb.ImportResourceState.ImportedResource(
-                    type_name=req.type_name, state=to_proto_dynamic_value(full, t)
-                )
-            ]
+        full = {name: answer.state.get(name) for name in schema.attributes}
+        imported = pb.ImportResourceState.ImportedResource(
+            type_name=req.type_name, state=to_proto_dynamic_value(full, t)
         )
+        identity_answer = identity_data(schema, full)
+        if (
+            identity_answer is not None
+            and schema.identity
+            and None not in schema.identity.of(full).values()
+        ):
+            # A partial state without its identity gets one from the read that follows.
+            imported.identity.CopyFrom(identity_answer)
+        return pb.ImportResourceState.Response(imported_resources=[imported])
+
+    def _generate_config(
+        self, req: pb.GenerateResourceConfig.Request, _diags: Diagnostics
+    ) -> pb.GenerateResourceConfig.Response:
+        resource = self._resource(req.type_name)
+        t = resource.schema.object_type()
+        state = self._decode_optional(req.state, t)
+        config = config_from_state(resource.schema.attributes, state)
+        return pb.GenerateResourceConfig.Response(config=to_proto_dynamic_value(config, t))
 
 
 def _identity_kept(schema: Schema, current: State, new: State, diags: Diagnostics) -> bool:
@@ -433,10 +460,6 @@ def _encode_state(
     return to_proto_dynamic_value(None, t)
 
 
-def _internal_error(diags: Diagnostics, what: str, exc: Exception) -> None:
-    logger.exception("%s failed", what)
-    diags.error(
-        "Internal Provider Error",
-        f"{what} failed with {type(exc).__name__}: {exc}. "
-        "This is likely a bug in the provider; please report it.",
-    )
+def _field(message: Any, name: str) -> Any:
+    """A message-typed field, or None when Terraform did not send it."""
+    return getattr(message, name) if message.HasField(name) else None

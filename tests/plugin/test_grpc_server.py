@@ -29,6 +29,7 @@ from provider.plugin.resource import (
     PlanResponse,
     ReadRequest,
     ReadResponse,
+    ListResource,
     Resource,
     State,
     UpdateRequest,
@@ -95,6 +96,9 @@ class BlockingProvider:
 
     def resources(self) -> Sequence[Resource]:
         return [self.resource]
+
+    def list_resources(self) -> Sequence[ListResource]:
+        return []
 
 
 @pytest.fixture

@@ -25,6 +25,7 @@ from provider.plugin.resource import (
     PlanResponse,
     ReadRequest,
     ReadResponse,
+    ListResource,
     Resource,
     State,
     UpdateRequest,
@@ -132,6 +133,9 @@ class ThingsProvider:
 
     def resources(self) -> Sequence[Resource]:
         return [self.things]
+
+    def list_resources(self) -> Sequence[ListResource]:
+        return []
 
 
 @pytest.fixture
