@@ -15,10 +15,11 @@ from typing import TYPE_CHECKING
 from . import __version__
 from .plugin import log
 from .plugin.diagnostics import DiagnosticError, Diagnostics
-from .plugin.resource import Resource, State
+from .plugin.resource import ListResource, Resource, State
 from .plugin.schema import Schema, boolean, string
 from .settings import Settings, check_api_prefix, resolve_settings
 from .webhook import WebhookResource
+from .webhook_list import WebhookListResource
 
 if TYPE_CHECKING:
     from .api import HumanitecClient
@@ -67,9 +68,13 @@ class HumanitecProvider:
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._resources: tuple[Resource, ...] = (WebhookResource(self),)
+        self._list_resources: tuple[ListResource, ...] = (WebhookListResource(self),)
 
     def resources(self) -> Sequence[Resource]:
         return self._resources
+
+    def list_resources(self) -> Sequence[ListResource]:
+        return self._list_resources
 
     def validate(self, config: State, diags: Diagnostics) -> None:
         """Check what the block itself sets; the rest may come from the environment."""
