@@ -15,11 +15,12 @@ from typing import TYPE_CHECKING
 from . import __version__
 from .plugin import log
 from .plugin.diagnostics import DiagnosticError, Diagnostics
-from .plugin.resource import DataSource, Resource, State
+from .plugin.resource import DataSource, ListResource, Resource, State
 from .plugin.schema import Schema, boolean, string
 from .settings import Settings, check_api_prefix, resolve_settings
 from .webhook import WebhookResource
 from .webhook_data import WebhookDataSource, WebhooksDataSource
+from .webhook_list import WebhookListResource
 
 if TYPE_CHECKING:
     from .api import HumanitecClient
@@ -72,12 +73,16 @@ class HumanitecProvider:
             WebhookDataSource(self),
             WebhooksDataSource(self),
         )
+        self._list_resources: tuple[ListResource, ...] = (WebhookListResource(self),)
 
     def resources(self) -> Sequence[Resource]:
         return self._resources
 
     def data_sources(self) -> Sequence[DataSource]:
         return self._data_sources
+
+    def list_resources(self) -> Sequence[ListResource]:
+        return self._list_resources
 
     def validate(self, config: State, diags: Diagnostics) -> None:
         """Check what the block itself sets; the rest may come from the environment."""

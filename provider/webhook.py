@@ -4,7 +4,9 @@ Endpoints (``{org}`` from the provider, ``{app}`` = ``app_id``, ``{id}`` = ``id`
 create ``POST /orgs/{org}/apps/{app}/webhooks`` (201), read ``GET .../{id}``
 (200; 404 removes it from state with a warning), update ``PATCH .../{id}``
 with the full body (200), delete ``DELETE .../{id}`` (204; 404 counts as
-deleted). Import ids are ``app_id/webhook_id``.
+deleted). Import ids are ``app_id/webhook_id``; the identity (Terraform 1.12+) is
+``{app_id, id}``, for import blocks by identity and ``terraform query``
+(:mod:`.webhook_list`).
 
 The schema and API calls are the official provider's. Where it is silent or
 fragile, this one is safer:
@@ -50,7 +52,16 @@ from .plugin.resource import (
     ValidateRequest,
     ValidateResponse,
 )
-from .plugin.schema import Schema, boolean, map_of_strings, nested_set, number, string
+from .plugin.schema import (
+    IdentityAttribute,
+    IdentitySchema,
+    Schema,
+    boolean,
+    map_of_strings,
+    nested_set,
+    number,
+    string,
+)
 from .validators import HEADER_NAMES, HTTPS_URL, NOT_EMPTY, PATH_SAFE_ID, KnownTriggers
 from .webhook_state import (
     WebhookAddress,
@@ -72,7 +83,7 @@ if TYPE_CHECKING:
         WebhookUpdateResponse,
     )
 
-__all__ = ["SCHEMA", "WebhookResource"]
+__all__ = ["SCHEMA", "ClientSource", "WebhookResource"]
 
 _TRIGGERS_DESCRIPTION = """\
 A list of Events by which the Job is triggered, supported triggers are:
@@ -149,6 +160,12 @@ SCHEMA = Schema(
             optional=True,
         ),
     },
+    identity=IdentitySchema(
+        {
+            "app_id": IdentityAttribute("The ID of the Application the Webhook belongs to."),
+            "id": IdentityAttribute("The ID of the Webhook."),
+        }
+    ),
 )
 
 
@@ -298,6 +315,14 @@ class WebhookResource:
         return response
 
     def import_state(self, req: ImportRequest) -> ImportResponse:
+        if req.identity is not None:
+            ids = [req.identity.get("app_id"), req.identity.get("id")]
+            if not all(isinstance(v, str) and v for v in ids):
+                raise DiagnosticError(
+                    "Unexpected Import Identity",
+                    "Expected an identity with a non-empty app_id and id.",
+                )
+            return ImportResponse(state={"app_id": ids[0], "id": ids[1]})
         parts = req.id.split("/")
         if len(parts) != 2 or not all(parts):
             raise DiagnosticError(

@@ -505,6 +505,22 @@ def test_malformed_import_ids_get_the_official_message(import_id: str) -> None:
     )
 
 
+def test_import_by_identity_gives_the_ids() -> None:
+    with client_for("http://127.0.0.1:9") as client:
+        request = ImportRequest("", {"app_id": APP, "id": "hook"})
+        answer = WebhookResource(Source(client)).import_state(request)
+    assert answer.state == {"app_id": APP, "id": "hook"}
+
+
+@pytest.mark.parametrize(
+    "identity", [{"app_id": APP, "id": ""}, {"app_id": None, "id": "x"}], ids=["empty", "null"]
+)
+def test_import_identity_needs_both_ids(identity: State) -> None:
+    with client_for("http://127.0.0.1:9") as client, pytest.raises(DiagnosticError) as raised:
+        WebhookResource(Source(client)).import_state(ImportRequest("", identity))
+    assert raised.value.diagnostic.summary == "Unexpected Import Identity"
+
+
 @pytest.mark.parametrize(
     ("text", "quoted"),
     [

@@ -11,13 +11,16 @@ from collections.abc import Iterable, Mapping
 from . import cty
 from ._proto import tfplugin6_pb2 as pb
 from .diagnostics import AttributePath, Diagnostic, MapKey, SetElement
-from .schema import Attribute, Schema
+from .schema import Attribute, IdentitySchema, Schema
 
 __all__ = [
     "from_proto_dynamic_value",
+    "from_proto_resource_identity_data",
     "to_proto_attribute_path",
     "to_proto_diagnostics",
     "to_proto_dynamic_value",
+    "to_proto_resource_identity_data",
+    "to_proto_resource_identity_schema",
     "to_proto_schema",
 ]
 
@@ -108,3 +111,38 @@ def from_proto_dynamic_value(value: pb.DynamicValue, t: cty.CtyType) -> cty.Valu
 def to_proto_dynamic_value(value: cty.Value, t: cty.CtyType) -> pb.DynamicValue:
     """Always msgpack: Terraform does not read JSON answers on every RPC."""
     return pb.DynamicValue(msgpack=cty.encode_msgpack(value, t))
+
+
+def to_proto_resource_identity_schema(
+    identity: IdentitySchema, schema: Schema
+) -> pb.ResourceIdentitySchema:
+    return pb.ResourceIdentitySchema(
+        version=identity.version,
+        identity_attributes=[
+            pb.ResourceIdentitySchema.IdentityAttribute(
+                name=name,
+                type=cty.type_json(schema.attributes[name].cty_type),
+                description=a.description,
+                required_for_import=a.required_for_import,
+                optional_for_import=not a.required_for_import,
+            )
+            for name, a in identity.attributes.items()
+        ],
+    )
+
+
+def to_proto_resource_identity_data(
+    identity: cty.Value, t: cty.Object
+) -> pb.ResourceIdentityData | None:
+    """None for no identity: Terraform reads an absent message as a null identity."""
+    if identity is None:
+        return None
+    return pb.ResourceIdentityData(identity_data=to_proto_dynamic_value(identity, t))
+
+
+def from_proto_resource_identity_data(
+    data: pb.ResourceIdentityData, t: cty.Object
+) -> dict[str, cty.Value] | None:
+    """The identity Terraform sent; None when it sent none (an older state, or import by id)."""
+    decoded = from_proto_dynamic_value(data.identity_data, t)
+    return decoded if isinstance(decoded, dict) else None

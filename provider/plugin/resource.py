@@ -18,12 +18,18 @@ Private state is opaque bytes Terraform stores beside the state and hands
 back on the next plan, apply and read; a response that leaves ``private`` as
 ``None`` keeps what the request carried.
 
+A resource whose schema declares an identity (Terraform 1.12+) gets it
+handled by the servicer: derived from the state for every answer, checked
+never to change for an existing object, and handed to ``import_state`` when
+Terraform imports by identity. A :class:`ListResource` of the same type name
+lists existing objects for ``terraform query`` (Terraform 1.14+).
+
 Each method may be called from several gRPC worker threads at once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import NamedTuple, Protocol
 
 from . import cty
@@ -40,6 +46,9 @@ __all__ = [
     "DeleteResponse",
     "ImportRequest",
     "ImportResponse",
+    "ListRequest",
+    "ListResource",
+    "ListResult",
     "PlanRequest",
     "PlanResponse",
     "Provider",
@@ -151,6 +160,9 @@ class DeleteResponse(ResourceResponse):
 
 class ImportRequest(NamedTuple):
     id: str
+    """The import id; empty when Terraform imports by identity."""
+    identity: State | None = None
+    """The identity from an ``import`` block's ``identity`` (Terraform 1.12+); None for an id."""
 
 
 class ImportResponse(ResourceResponse):
@@ -193,6 +205,47 @@ class Resource(Protocol):
         """Turn an import id into a (partial) state that :meth:`read` completes."""
 
 
+# --- list resources (terraform query, Terraform 1.14+) ------------------------
+
+
+class ListRequest(NamedTuple):
+    config: State
+    """The list block's ``config`` block, all known."""
+    include_resource: bool
+    """Whether Terraform wants whole objects; results carry the state either way,
+    since the servicer derives each identity from it."""
+    limit: int
+    """Terraform reads no more results than this: stop fetching once they are found."""
+
+
+class ListResult(ResourceResponse):
+    """One object found, or (``state`` None) only diagnostics, e.g. a failed listing.
+
+    ``state`` is what ``read`` would return for the object; ``display_name``
+    labels it for people.
+    """
+
+    __slots__ = ("display_name", "state")
+
+    def __init__(self, state: State | None = None, display_name: str = "") -> None:
+        super().__init__()
+        self.state = state
+        self.display_name = display_name
+
+
+class ListResource(Protocol):
+    """Lists existing objects of the managed resource type of the same name."""
+
+    type_name: str
+    """Equal to the managed resource's type name, whose schema declares an identity."""
+
+    schema: Schema
+    """The schema of the list block's ``config`` block."""
+
+    def list(self, req: ListRequest) -> Iterable[ListResult]:
+        """The objects found, lazily; a result with error diagnostics ends the listing."""
+
+
 class Provider(Protocol):
     """The provider: its configuration and the resources it serves."""
 
@@ -212,6 +265,9 @@ class Provider(Protocol):
 
     def data_sources(self) -> Sequence[DataSource]:
         """The data sources this provider serves, each with a unique type name."""
+
+    def list_resources(self) -> Sequence[ListResource]:
+        """The list resources this provider serves, each named after one of its resources."""
 
     def stop(self) -> None:
         """Terraform is cancelling (StopProvider): end waits and in-flight work early."""

@@ -28,6 +28,8 @@ from .diagnostics import AttributePath, Diagnostics
 __all__ = [
     "Attribute",
     "Behaviour",
+    "IdentityAttribute",
+    "IdentitySchema",
     "NestedObject",
     "Nesting",
     "Schema",
@@ -133,15 +135,55 @@ class Attribute:
 
 
 @dataclass(frozen=True)
+class IdentityAttribute:
+    """One attribute of a resource identity; it names a state attribute of the same type."""
+
+    description: str
+    required_for_import: bool = True
+    """Else optional for import, in an ``import`` block's ``identity``."""
+
+
+@dataclass(frozen=True)
+class IdentitySchema:
+    """Which state attributes identify the remote object (Terraform 1.12+).
+
+    Terraform stores the identity beside the state, imports by it
+    (``import { identity = {...} }``) and lists by it (``terraform query``).
+    The servicer derives it from the state wherever Terraform wants one, so
+    a resource only declares it. ``version`` is bumped when the attributes
+    change; identity of an existing object never changes.
+    """
+
+    attributes: Mapping[str, IdentityAttribute]
+    version: int = 0
+
+    def of(self, state: Mapping[str, cty.Value]) -> dict[str, cty.Value]:
+        """The identity of the object ``state`` describes (may hold unknowns in a plan)."""
+        return {name: state.get(name) for name in self.attributes}
+
+
+@dataclass(frozen=True)
 class Schema:
-    """A provider's or resource's schema: its attributes and version."""
+    """A provider's or resource's schema: its attributes, version and identity."""
 
     attributes: Mapping[str, Attribute]
     description: str = ""
     version: int = 0
+    identity: IdentitySchema | None = None
+
+    def __post_init__(self) -> None:
+        for name in self.identity.attributes if self.identity else ():
+            attribute = self.attributes.get(name)
+            if attribute is None or attribute.write_only or attribute.sensitive:
+                raise ValueError(f"identity attribute {name!r} is not a plain state attribute")
 
     def object_type(self) -> cty.Object:
         return cty.Object({name: a.cty_type for name, a in self.attributes.items()})
+
+    def identity_type(self) -> cty.Object:
+        """The identity's object type: its attributes' types in the state."""
+        names = self.identity.attributes if self.identity else {}
+        return cty.Object({name: self.attributes[name].cty_type for name in names})
 
     @property
     def write_only(self) -> tuple[str, ...]:

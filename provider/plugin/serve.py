@@ -214,8 +214,14 @@ def _start_grpc(provider: Provider, address: str, shutdown: threading.Event) -> 
             grpc.method_handlers_generic_handler(
                 "tfplugin6.Provider",
                 {
-                    name: grpc.unary_unary_rpc_method_handler(handler)
-                    for name, handler in servicer.handlers().items()
+                    **{
+                        name: grpc.unary_unary_rpc_method_handler(handler)
+                        for name, handler in servicer.handlers().items()
+                    },
+                    **{
+                        name: grpc.unary_stream_rpc_method_handler(handler)
+                        for name, handler in servicer.stream_handlers().items()
+                    },
                 },
             ),
             grpc.method_handlers_generic_handler(

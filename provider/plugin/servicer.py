@@ -4,7 +4,9 @@ Every RPC has the same shape: parse the request, decode values, call the
 provider or resource, check Terraform's rules, encode the answer. The wrapper
 :func:`_rpc` is written once: it parses request bytes itself (so garbage on
 the wire becomes a diagnostic, not a gRPC error) and turns every exception
-into an error diagnostic.
+into an error diagnostic (see :mod:`.rpc`). Identity bookkeeping lives in
+:mod:`.identity`, ``terraform query`` in :mod:`.listing` and configuration
+generation in :mod:`.genconfig`.
 
 RPCs not listed in :meth:`ProviderServicer.handlers` answer UNIMPLEMENTED,
 which Terraform tolerates for everything we do not advertise.
@@ -14,22 +16,22 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import time
 from collections.abc import Callable
 from typing import Any, TypeVar
-
-from google.protobuf.message import DecodeError, Message
 
 from . import cty
 from ._proto import tfplugin6_pb2 as pb
 from .convert import (
     from_proto_dynamic_value,
+    from_proto_resource_identity_data,
     to_proto_attribute_path,
-    to_proto_diagnostics,
     to_proto_dynamic_value,
     to_proto_schema,
 )
 from .diagnostics import DiagnosticError, Diagnostics, format_path
+from .genconfig import config_from_state
+from .identity import IdentityRPCs, held_identity, identity_data, identity_kept
+from .listing import ListRPCs
 from .planning import (
     apply_inconsistencies,
     plan_resource,
@@ -53,62 +55,21 @@ from .resource import (
     UpdateRequest,
     ValidateRequest,
 )
+from .rpc import StreamHandler, UnaryHandler
+from .rpc import internal_error as _internal_error
+from .rpc import unary_rpc as _rpc
 from .schema import Schema
 
 __all__ = ["ProviderServicer"]
 
 logger = logging.getLogger("provider.plugin")
 
-Req = TypeVar("Req", bound=Message)
-Resp = TypeVar("Resp", bound=Message)
-Handler = Callable[[bytes, Any], bytes]
+Handler = UnaryHandler
 
-_CAPABILITIES = pb.ServerCapabilities(plan_destroy=True, get_provider_schema_optional=True)
-
-
-def _rpc(
-    request_type: type[Req], response_type: type[Resp], body: Callable[[Req, Diagnostics], Resp]
-) -> Handler:
-    name = request_type.DESCRIPTOR.full_name.removesuffix(".Request").rsplit(".", 1)[-1]
-
-    def handle(raw: bytes, _context: Any) -> bytes:
-        started = time.perf_counter()
-        diags = Diagnostics()
-        response = response_type()
-        type_name = ""
-        try:
-            request = request_type.FromString(raw)
-            type_name = getattr(request, "type_name", "")
-            response = body(request, diags)
-        except DiagnosticError as exc:
-            diags.extend([exc.diagnostic])
-        except cty.CtyError as exc:
-            logger.debug("%s: undecodable value: %s", name, exc)
-            diags.error(
-                "Invalid Value From Terraform",
-                f"The provider could not decode a value in the {name} request: {exc}. "
-                "Please report this issue to the provider developers.",
-            )
-        except DecodeError as exc:
-            diags.error(
-                "Invalid Request",
-                f"The {name} request was not a valid tfplugin6 message: {exc}.",
-            )
-        except Exception as exc:
-            _internal_error(diags, name, exc)
-        response.diagnostics.extend(to_proto_diagnostics(diags))  # type: ignore[attr-defined]
-        answer = response.SerializeToString()
-        # One line per RPC, so that TF_LOG=debug shows what the provider did.
-        logger.debug(
-            "%s%s: %.1f ms, %d diagnostics",
-            name,
-            f" {type_name}" if type_name else "",
-            (time.perf_counter() - started) * 1000,
-            len(diags),
-        )
-        return answer
-
-    return handle
+# Terraform before 1.14 does not know generate_resource_config and ignores it.
+_CAPABILITIES = pb.ServerCapabilities(
+    plan_destroy=True, get_provider_schema_optional=True, generate_resource_config=True
+)
 
 
 class ProviderServicer:
@@ -121,6 +82,8 @@ class ProviderServicer:
             d.type_name: d for d in provider.data_sources()
         }
         self._schema_response: bytes | None = None
+        self._identity = IdentityRPCs(self._resources)
+        self._lists = ListRPCs(provider.list_resources(), self._resources)
 
     def handlers(self) -> dict[str, Handler]:
         """Method name -> raw-bytes handler, for ``grpc.method_handlers_generic_handler``."""
@@ -155,7 +118,19 @@ class ProviderServicer:
             ),
             "StopProvider": self._stop,
             **self._data_source_handlers(),
+            # resource identity, terraform query and generated configuration (Terraform 1.12+)
+            "GenerateResourceConfig": _rpc(
+                pb.GenerateResourceConfig.Request,
+                pb.GenerateResourceConfig.Response,
+                self._generate_config,
+            ),
+            **self._identity.handlers(),
+            **self._lists.handlers(),
         }
+
+    def stream_handlers(self) -> dict[str, StreamHandler]:
+        """Server-streaming method name -> raw-bytes handler yielding raw messages."""
+        return self._lists.stream_handlers()
 
     # --- provider-level RPCs -------------------------------------------------
 
@@ -167,6 +142,9 @@ class ProviderServicer:
             resources=[pb.GetMetadata.ResourceMetadata(type_name=n) for n in self._resources],
             data_sources=[
                 pb.GetMetadata.DataSourceMetadata(type_name=n) for n in self._data_sources
+            ],
+            list_resources=[
+                pb.GetMetadata.ListResourceMetadata(type_name=n) for n in self._lists.listers
             ],
         )
 
@@ -180,6 +158,10 @@ class ProviderServicer:
                 },
                 data_source_schemas={
                     name: to_proto_schema(d.schema) for name, d in self._data_sources.items()
+                },
+                list_resource_schemas={
+                    name: to_proto_schema(lister.schema)
+                    for name, lister in self._lists.listers.items()
                 },
                 server_capabilities=_CAPABILITIES,
             ).SerializeToString()
@@ -282,18 +264,23 @@ class ProviderServicer:
         schema = resource.schema
         t = schema.object_type()
         current = self._decode_object(req.current_state, t)
+        held = held_identity(schema, _field(req, "current_identity"), current)
         response = _guarded(diags, "ReadResource", resource.read, ReadRequest(current, req.private))
         new = response.state if response else None
         if new is not None:
             new = without_write_only(schema, new)
-            if not _identity_kept(schema, current, new, diags):
+            if not _identity_kept(schema, current, new, diags) or not identity_kept(
+                schema, held, new, diags
+            ):
                 new = None
         if new is None and diags.has_errors:
             # A failed read is not proof that the object is gone: keep it.
             new = current
         private = req.private if response is None or response.private is None else response.private
         return pb.ReadResource.Response(
-            new_state=_encode_state(new, (current,), t, diags), private=private
+            new_state=_encode_state(new, (current,), t, diags),
+            private=private,
+            new_identity=identity_data(schema, new),
         )
 
     def _plan(
@@ -305,7 +292,9 @@ class ProviderServicer:
         proposed = self._decode_optional(req.proposed_new_state, t)
         if proposed is None:  # destroy: nothing to plan, since plan_destroy is advertised
             return pb.PlanResourceChange.Response(
-                planned_state=to_proto_dynamic_value(None, t), planned_private=req.prior_private
+                planned_state=to_proto_dynamic_value(None, t),
+                planned_private=req.prior_private,
+                planned_identity=_field(req, "prior_identity"),
             )
         prior = self._decode_optional(req.prior_state, t)
         config = self._decode_object(req.config, t)
@@ -322,7 +311,9 @@ class ProviderServicer:
             )
         private = req.prior_private if answer.private is None else answer.private
         response = pb.PlanResourceChange.Response(
-            planned_state=to_proto_dynamic_value(planned, t), planned_private=private
+            planned_state=to_proto_dynamic_value(planned, t),
+            planned_private=private,
+            planned_identity=identity_data(schema, planned),
         )
         if prior is not None:
             response.requires_replace.extend(
@@ -363,6 +354,9 @@ class ProviderServicer:
                 )
                 # A failed update leaves the object as it was: keep the prior state.
                 new = prior if answer is None or answer.state is None else answer.state
+                held = held_identity(schema, _field(req, "planned_identity"), prior)
+                if not identity_kept(schema, held, new, diags):
+                    new = prior
             if answer is not None and answer.private is not None:
                 private = answer.private
         if new is not None:
@@ -376,26 +370,46 @@ class ProviderServicer:
                     path or None,
                 )
         return pb.ApplyResourceChange.Response(
-            new_state=_encode_state(new, (prior, planned), t, diags), private=private
+            new_state=_encode_state(new, (prior, planned), t, diags),
+            private=private,
+            new_identity=identity_data(schema, new),
         )
 
     def _import(
         self, req: pb.ImportResourceState.Request, diags: Diagnostics
     ) -> pb.ImportResourceState.Response:
         resource = self._resource(req.type_name)
-        t = resource.schema.object_type()
-        answer = resource.import_state(ImportRequest(req.id))
+        schema = resource.schema
+        t = schema.object_type()
+        identity = None
+        if req.HasField("identity"):
+            identity = from_proto_resource_identity_data(req.identity, schema.identity_type())
+        answer = resource.import_state(ImportRequest(req.id, identity))
         diags.extend(answer.diagnostics)
         if answer.state is None or diags.has_errors:
             return pb.ImportResourceState.Response()
-        full = {name: answer.state.get(name) for name in resource.schema.attributes}
-        return pb.ImportResourceState.Response(
-            imported_resources=[
-                pb.ImportResourceState.ImportedResource(
-                    type_name=req.type_name, state=to_proto_dynamic_value(full, t)
-                )
-            ]
+        full = {name: answer.state.get(name) for name in schema.attributes}
+        imported = pb.ImportResourceState.ImportedResource(
+            type_name=req.type_name, state=to_proto_dynamic_value(full, t)
         )
+        identity_answer = identity_data(schema, full)
+        if (
+            identity_answer is not None
+            and schema.identity
+            and None not in schema.identity.of(full).values()
+        ):
+            # A partial state without its identity gets one from the read that follows.
+            imported.identity.CopyFrom(identity_answer)
+        return pb.ImportResourceState.Response(imported_resources=[imported])
+
+    def _generate_config(
+        self, req: pb.GenerateResourceConfig.Request, _diags: Diagnostics
+    ) -> pb.GenerateResourceConfig.Response:
+        resource = self._resource(req.type_name)
+        t = resource.schema.object_type()
+        state = self._decode_optional(req.state, t)
+        config = config_from_state(resource.schema.attributes, state)
+        return pb.GenerateResourceConfig.Response(config=to_proto_dynamic_value(config, t))
 
     # --- data source RPCs ----------------------------------------------------
 
@@ -536,10 +550,6 @@ def _encode_state(
     return to_proto_dynamic_value(None, t)
 
 
-def _internal_error(diags: Diagnostics, what: str, exc: Exception) -> None:
-    logger.exception("%s failed", what)
-    diags.error(
-        "Internal Provider Error",
-        f"{what} failed with {type(exc).__name__}: {exc}. "
-        "This is likely a bug in the provider; please report it.",
-    )
+def _field(message: Any, name: str) -> Any:
+    """A message-typed field, or None when Terraform did not send it."""
+    return getattr(message, name) if message.HasField(name) else None

@@ -26,6 +26,7 @@ from provider.plugin.resource import (
     DeleteResponse,
     ImportRequest,
     ImportResponse,
+    ListResource,
     PlanRequest,
     PlanResponse,
     ReadRequest,
@@ -98,6 +99,9 @@ class BlockingProvider:
         return [self.resource]
 
     def data_sources(self) -> Sequence[DataSource]:
+        return []
+
+    def list_resources(self) -> Sequence[ListResource]:
         return []
 
 

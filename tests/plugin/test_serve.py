@@ -164,12 +164,12 @@ def test_clients_without_terraforms_certificate_are_refused(
 def test_unserved_rpcs_answer_unimplemented(launched: Launched, p256_client: Identity) -> None:
     with secure_channel(launched, p256_client) as channel:
         call = channel.unary_unary(
-            "/tfplugin6.Provider/GetResourceIdentitySchemas",
-            request_serializer=tfplugin6_pb2.GetResourceIdentitySchemas.Request.SerializeToString,
-            response_deserializer=tfplugin6_pb2.GetResourceIdentitySchemas.Response.FromString,
+            "/tfplugin6.Provider/GetFunctions",
+            request_serializer=tfplugin6_pb2.GetFunctions.Request.SerializeToString,
+            response_deserializer=tfplugin6_pb2.GetFunctions.Response.FromString,
         )
         with pytest.raises(grpc.RpcError) as error:
-            call(tfplugin6_pb2.GetResourceIdentitySchemas.Request(), timeout=TIMEOUT)
+            call(tfplugin6_pb2.GetFunctions.Request(), timeout=TIMEOUT)
     assert error.value.code() == grpc.StatusCode.UNIMPLEMENTED
 
 

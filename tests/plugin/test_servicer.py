@@ -24,6 +24,7 @@ from provider.plugin.resource import (
     DeleteResponse,
     ImportRequest,
     ImportResponse,
+    ListResource,
     PlanRequest,
     PlanResponse,
     ReadRequest,
@@ -138,6 +139,9 @@ class ThingsProvider:
 
     def data_sources(self) -> Sequence[DataSource]:
         return []  # tests/plugin/test_servicer_data_sources.py serves some
+
+    def list_resources(self) -> Sequence[ListResource]:
+        return []
 
 
 @pytest.fixture

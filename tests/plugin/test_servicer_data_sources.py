@@ -18,6 +18,7 @@ from provider.plugin.resource import (
     DataReadRequest,
     DataReadResponse,
     DataSource,
+    ListResource,
     Resource,
     State,
     ValidateRequest,
@@ -102,6 +103,9 @@ class LookupProvider:
 
     def data_sources(self) -> Sequence[DataSource]:
         return [self.lookup]
+
+    def list_resources(self) -> Sequence[ListResource]:
+        return []
 
 
 @pytest.fixture

@@ -1,0 +1,125 @@
+"""The one wrapper around every RPC: raw bytes in, raw bytes out, never a gRPC error.
+
+Each wrapper parses the request bytes itself (so garbage on the wire becomes a
+diagnostic, not a gRPC error) and turns every exception into an error
+diagnostic: Terraform shows those to the user, where a gRPC error reads as a
+crashed provider.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, TypeVar
+
+from google.protobuf.message import DecodeError, Message
+
+from . import cty
+from .convert import to_proto_diagnostics
+from .diagnostics import DiagnosticError, Diagnostics
+
+__all__ = ["StreamHandler", "UnaryHandler", "internal_error", "stream_rpc", "unary_rpc"]
+
+logger = logging.getLogger("provider.plugin")
+
+Req = TypeVar("Req", bound=Message)
+Resp = TypeVar("Resp", bound=Message)
+UnaryHandler = Callable[[bytes, Any], bytes]
+StreamHandler = Callable[[bytes, Any], Iterator[bytes]]
+
+
+def unary_rpc(
+    request_type: type[Req], response_type: type[Resp], body: Callable[[Req, Diagnostics], Resp]
+) -> UnaryHandler:
+    """A handler for ``body``; its diagnostics, and any failure, go in the response's."""
+    name = _rpc_name(request_type)
+
+    def handle(raw: bytes, _context: Any) -> bytes:
+        started = time.perf_counter()
+        diags = Diagnostics()
+        response = response_type()
+        type_name = ""
+        try:
+            request = request_type.FromString(raw)
+            type_name = getattr(request, "type_name", "")
+            response = body(request, diags)
+        except Exception as exc:
+            _report(diags, name, exc)
+        response.diagnostics.extend(to_proto_diagnostics(diags))  # type: ignore[attr-defined]
+        answer = response.SerializeToString()
+        _log_rpc(name, type_name, started, len(diags))
+        return answer
+
+    return handle
+
+
+def stream_rpc(
+    request_type: type[Req],
+    event_type: type[Resp],
+    body: Callable[[Req], Iterable[Resp]],
+    diagnostics_field: str = "diagnostics",
+) -> StreamHandler:
+    """A server-streaming handler for ``body``: a failure, even mid-stream, ends the
+    stream with one more event holding it as a diagnostic."""
+    name = _rpc_name(request_type)
+
+    def handle(raw: bytes, _context: Any) -> Iterator[bytes]:
+        started = time.perf_counter()
+        diags = Diagnostics()
+        type_name = ""
+        try:
+            request = request_type.FromString(raw)
+            type_name = getattr(request, "type_name", "")
+            for event in body(request):
+                yield event.SerializeToString()
+        except Exception as exc:
+            _report(diags, name, exc)
+            event = event_type()
+            getattr(event, diagnostics_field).extend(to_proto_diagnostics(diags))
+            yield event.SerializeToString()
+        _log_rpc(name, type_name, started, len(diags))
+
+    return handle
+
+
+def internal_error(diags: Diagnostics, what: str, exc: Exception) -> None:
+    logger.exception("%s failed", what)
+    diags.error(
+        "Internal Provider Error",
+        f"{what} failed with {type(exc).__name__}: {exc}. "
+        "This is likely a bug in the provider; please report it.",
+    )
+
+
+def _log_rpc(name: str, type_name: str, started: float, diagnostics: int) -> None:
+    """One line per RPC, so that TF_LOG=debug shows what the provider did."""
+    logger.debug(
+        "%s%s: %.1f ms, %d diagnostics",
+        name,
+        f" {type_name}" if type_name else "",
+        (time.perf_counter() - started) * 1000,
+        diagnostics,
+    )
+
+
+def _rpc_name(request_type: type[Message]) -> str:
+    return request_type.DESCRIPTOR.full_name.removesuffix(".Request").rsplit(".", 1)[-1]
+
+
+def _report(diags: Diagnostics, name: str, exc: Exception) -> None:
+    if isinstance(exc, DiagnosticError):
+        diags.extend([exc.diagnostic])
+    elif isinstance(exc, cty.CtyError):
+        logger.debug("%s: undecodable value: %s", name, exc)
+        diags.error(
+            "Invalid Value From Terraform",
+            f"The provider could not decode a value in the {name} request: {exc}. "
+            "Please report this issue to the provider developers.",
+        )
+    elif isinstance(exc, DecodeError):
+        diags.error(
+            "Invalid Request", f"The {name} request was not a valid tfplugin6 message: {exc}."
+        )
+    else:
+        internal_error(diags, name, exc)
