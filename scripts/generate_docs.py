@@ -6,7 +6,8 @@ data source, each with an "Example Usage" section (``examples/provider/provider.
 ``examples/resources/<type>/resource.tf``, ``examples/data-sources/<type>/data-source.tf``),
 a "Schema" section rendered from the declared attributes (type, flags,
 description, default, replacement, nested objects) and, for resources, an
-"Import" section (``examples/resources/<type>/import.sh``). Prose that does not
+"Import" section (``examples/resources/<type>/import.sh``, and
+``import-by-identity.tf`` when the resource has an identity). Prose that does not
 belong in a schema lives in the small templates below.
 
 ``python scripts/generate_docs.py`` rewrites the pages; ``tests/test_docs.py``
@@ -85,6 +86,11 @@ def render_docs() -> dict[Path, str]:
         pages[Path("docs/data-sources") / f"{name}.md"] = _data_source_page(
             source.type_name, source.schema
         )
+    for lister in provider.list_resources():
+        name = lister.type_name.removeprefix(prefix)
+        pages[Path("docs/list-resources") / f"{name}.md"] = _list_resource_page(
+            lister.type_name, lister.schema
+        )
     return dict(sorted(pages.items()))
 
 
@@ -141,6 +147,20 @@ def _data_source_page(type_name: str, schema: Schema) -> str:
     return "\n".join(s for s in sections if s)
 
 
+def _list_resource_page(type_name: str, schema: Schema) -> str:
+    """The ``list`` block ``terraform query`` (Terraform 1.14+) reads, like tfplugindocs'."""
+    sections = [
+        _front_matter(
+            f"{type_name} List Resource - terraform-provider-{type_name.split('_')[0]}",
+            schema.description,
+        ),
+        f"# {type_name} (List Resource)\n\n{schema.description}\n",
+        _example(Path("examples/list-resources") / type_name / "list-resource.tfquery.hcl"),
+        _schema_markdown(schema),
+    ]
+    return "\n".join(s for s in sections if s)
+
+
 def _front_matter(title: str, description: str) -> str:
     body = "\n".join(f"  {line}" if line else "" for line in description.splitlines())
     return (
@@ -158,7 +178,11 @@ def _example(path: Path) -> str:
 def _import(path: Path) -> str:
     if not (ROOT / path).is_file():
         return ""
-    return f"## Import\n\n{_IMPORT_INTRO}\n\n{_fenced(path, 'shell')}"
+    section = f"## Import\n\n{_IMPORT_INTRO}\n\n{_fenced(path, 'shell')}"
+    by_identity = path.with_name("import-by-identity.tf")
+    if (ROOT / by_identity).is_file():
+        section += f"\nOr by identity, in an `import` block:\n\n{_fenced(by_identity, 'terraform')}"
+    return section
 
 
 def _fenced(path: Path, language: str) -> str:
