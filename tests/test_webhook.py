@@ -195,12 +195,12 @@ def test_a_failed_update_keeps_the_secret_names_held_before(
     before = encode_secret_names({"X-Old"})
     plan = resource.plan(PlanRequest(planned("u"), planned("u"), planned("u"), before))
     app.script(Reply(400, {"error": "API-400", "message": "no"}))
-    config: State = {**planned("u"), "secret_headers_wo": {"X-New": "s"}}
+    config: State = {**planned("u"), "secret_headers_wo": {"X-New": "new-secret"}}
     assert plan.private is not None
     failed = resource.update(UpdateRequest(planned("u"), planned("u"), config, plan.private))
     assert failed.private is not None
     assert decode_secret_names(failed.private) == {"X-Old"}
-    app.script(Reply(200, as_response(planned("u", headers={"X-New": "s"}))))
+    app.script(Reply(200, as_response(planned("u", headers={"X-New": "new-secret"}))))
     done = resource.update(UpdateRequest(planned("u"), planned("u"), config, plan.private))
     assert list(done.diagnostics) == []
     assert done.private is not None

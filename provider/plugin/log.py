@@ -46,9 +46,14 @@ _secrets: set[str] = set()
 _secrets_lock = threading.Lock()
 
 
+MIN_REDACTED_LENGTH = 4
+"""Shorter values are not scrubbed: "***" for every "s" would make the log unreadable, and
+such a value guards nothing. Redaction is the second line: nothing logs secrets at all."""
+
+
 def redact(secret: str) -> None:
-    """Never let ``secret`` appear in a log line from now on."""
-    if secret:
+    """Never let ``secret`` appear in a log line from now on (if it is not trivially short)."""
+    if len(secret) >= MIN_REDACTED_LENGTH:
         with _secrets_lock:
             _secrets.add(secret)
 

@@ -180,13 +180,15 @@ def test_redact_applies_to_records_from_any_logger(stream: io.StringIO, secret: 
     assert line["@message"] == "***"
 
 
-def test_redacting_an_empty_secret_changes_nothing(
-    logger: logging.Logger, stream: io.StringIO
+@pytest.mark.parametrize("short", ["", "s", "abc"])
+def test_redacting_a_trivially_short_secret_changes_nothing(
+    logger: logging.Logger, stream: io.StringIO, short: str
 ) -> None:
-    redact("")
-    logger.info("plain text")
+    """A secret of a few characters would turn every log line into asterisks."""
+    redact(short)
+    logger.info("plain text: abc, s")
     [line] = lines(stream)
-    assert line["@message"] == "plain text"
+    assert line["@message"] == "plain text: abc, s"
 
 
 def test_configure_logging_routes_the_provider_tree(stream: io.StringIO) -> None:
