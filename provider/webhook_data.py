@@ -16,9 +16,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from .messages import report_api_error
 from .plugin import cty
 from .plugin.diagnostics import DiagnosticError, Diagnostics
-from .plugin.resource import DataReadRequest, DataReadResponse, ValidateRequest, ValidateResponse
+from .plugin.resource import (
+    DataReadRequest,
+    DataReadResponse,
+    State,
+    ValidateRequest,
+    ValidateResponse,
+)
 from .plugin.schema import (
     Attribute,
     Schema,
@@ -30,10 +37,10 @@ from .plugin.schema import (
 )
 from .validators import NOT_EMPTY, PATH_SAFE_ID
 from .webhook import ClientSource
-from .webhook_state import webhook_values
+from .webhook_state import WebhookAddress, webhook_values
 
 if TYPE_CHECKING:
-    from .api import HumanitecClient, HumanitecError
+    from .api import HumanitecClient
 
 __all__ = ["WEBHOOKS_SCHEMA", "WEBHOOK_SCHEMA", "WebhookDataSource", "WebhooksDataSource"]
 
@@ -105,7 +112,7 @@ class WebhookDataSource:
         response = DataReadResponse()
         diags = response.diagnostics
         client = self._provider.client
-        app_id, webhook_id = str(req.config["app_id"]), str(req.config["id"])
+        app_id, webhook_id = WebhookAddress.of(req.config)
         try:
             found = client.get_webhook(app_id, webhook_id)
         except NotFound:
@@ -119,7 +126,7 @@ class WebhookDataSource:
                 )
             return response
         except HumanitecError as exc:
-            _report(diags, "read webhook", exc)
+            report_api_error(diags, "read", exc)
             return response
         if found.id != webhook_id:
             raise DiagnosticError(
@@ -149,7 +156,7 @@ class WebhooksDataSource:
 
         response = DataReadResponse()
         diags = response.diagnostics
-        app_id = str(req.config["app_id"])
+        app_id = _configured_app_id(req.config)
         try:
             found = self._provider.client.list_webhooks(app_id)
         except NotFound:
@@ -158,7 +165,7 @@ class WebhooksDataSource:
             )
             return response
         except HumanitecError as exc:
-            _report(diags, "list webhooks", exc)
+            report_api_error(diags, "list", exc, noun="webhooks")
             return response
         ordered = sorted(found, key=lambda w: w.id)
         webhooks: list[cty.Value] = [
@@ -193,10 +200,13 @@ def _application_not_found(diags: Diagnostics, app_id: str, org_id: str, what: s
     )
 
 
-def _report(diags: Diagnostics, action: str, error: HumanitecError) -> None:
-    from .api import TransportError
-
-    summary = (
-        "Humanitec Client Error" if isinstance(error, TransportError) else "Humanitec API Error"
-    )
-    diags.error(summary, f"Unable to {action}, got error: {error}")
+def _configured_app_id(config: State) -> str:
+    app_id = config.get("app_id")
+    if not isinstance(app_id, str):
+        raise DiagnosticError(
+            "Invalid Configuration",
+            "app_id must be a known string here. This is a bug in Terraform or the provider; "
+            "please report it.",
+            ("app_id",),
+        )
+    return app_id
