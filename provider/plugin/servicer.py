@@ -28,6 +28,7 @@ from .convert import (
     to_proto_dynamic_value,
     to_proto_schema,
 )
+from .data_sources import DataSourceRPCs
 from .diagnostics import DiagnosticError, Diagnostics, format_path
 from .genconfig import config_from_state
 from .identity import IdentityRPCs, held_identity, identity_data, identity_kept
@@ -42,8 +43,6 @@ from .planning import (
 )
 from .resource import (
     CreateRequest,
-    DataReadRequest,
-    DataSource,
     DeleteRequest,
     ImportRequest,
     PlanRequest,
@@ -78,9 +77,7 @@ class ProviderServicer:
     def __init__(self, provider: Provider) -> None:
         self._provider = provider
         self._resources: dict[str, Resource] = {r.type_name: r for r in provider.resources()}
-        self._data_sources: dict[str, DataSource] = {
-            d.type_name: d for d in provider.data_sources()
-        }
+        self._data = DataSourceRPCs(provider.data_sources())
         self._schema_response: bytes | None = None
         self._identity = IdentityRPCs(self._resources)
         self._lists = ListRPCs(provider.list_resources(), self._resources)
@@ -117,7 +114,7 @@ class ProviderServicer:
                 pb.ImportResourceState.Request, pb.ImportResourceState.Response, self._import
             ),
             "StopProvider": self._stop,
-            **self._data_source_handlers(),
+            **self._data.handlers(),
             # resource identity, terraform query and generated configuration (Terraform 1.12+)
             "GenerateResourceConfig": _rpc(
                 pb.GenerateResourceConfig.Request,
@@ -141,7 +138,7 @@ class ProviderServicer:
             server_capabilities=_CAPABILITIES,
             resources=[pb.GetMetadata.ResourceMetadata(type_name=n) for n in self._resources],
             data_sources=[
-                pb.GetMetadata.DataSourceMetadata(type_name=n) for n in self._data_sources
+                pb.GetMetadata.DataSourceMetadata(type_name=n) for n in self._data.sources
             ],
             list_resources=[
                 pb.GetMetadata.ListResourceMetadata(type_name=n) for n in self._lists.listers
@@ -157,7 +154,7 @@ class ProviderServicer:
                     name: to_proto_schema(r.schema) for name, r in self._resources.items()
                 },
                 data_source_schemas={
-                    name: to_proto_schema(d.schema) for name, d in self._data_sources.items()
+                    name: to_proto_schema(d.schema) for name, d in self._data.sources.items()
                 },
                 list_resource_schemas={
                     name: to_proto_schema(lister.schema)
@@ -410,84 +407,6 @@ class ProviderServicer:
         state = self._decode_optional(req.state, t)
         config = config_from_state(resource.schema.attributes, state)
         return pb.GenerateResourceConfig.Response(config=to_proto_dynamic_value(config, t))
-
-    # --- data source RPCs ----------------------------------------------------
-
-    def _data_source_handlers(self) -> dict[str, Handler]:
-        return {
-            "ValidateDataResourceConfig": _rpc(
-                pb.ValidateDataResourceConfig.Request,
-                pb.ValidateDataResourceConfig.Response,
-                self._validate_data_source,
-            ),
-            "ReadDataSource": _rpc(
-                pb.ReadDataSource.Request, pb.ReadDataSource.Response, self._read_data_source
-            ),
-        }
-
-    def _data_source(self, type_name: str) -> DataSource:
-        try:
-            return self._data_sources[type_name]
-        except KeyError:
-            raise DiagnosticError(
-                "Unknown Data Source Type",
-                f"This provider does not serve the data source type {type_name!r}.",
-            ) from None
-
-    def _validate_data_source(
-        self, req: pb.ValidateDataResourceConfig.Request, diags: Diagnostics
-    ) -> pb.ValidateDataResourceConfig.Response:
-        source = self._data_source(req.type_name)
-        config = self._decode_object(req.config, source.schema.object_type())
-        validate_config(source.schema, config, diags)
-        diags.extend(source.validate(ValidateRequest(config)).diagnostics)
-        return pb.ValidateDataResourceConfig.Response()
-
-    def _read_data_source(
-        self, req: pb.ReadDataSource.Request, diags: Diagnostics
-    ) -> pb.ReadDataSource.Response:
-        source = self._data_source(req.type_name)
-        schema = source.schema
-        t = schema.object_type()
-        config = self._decode_object(req.config, t)
-        if not cty.is_wholly_known(config):
-            # Terraform defers such reads to apply; a value not yet known must never reach the
-            # remote side as if it were one.
-            diags.error(
-                "Unknown Value In Data Source Configuration",
-                "Terraform asked to read this data source before its configuration was known. "
-                "This is a bug in Terraform or the provider; please report it.",
-            )
-            return pb.ReadDataSource.Response()
-        validate_config(schema, config, diags)
-        if diags.has_errors:
-            return pb.ReadDataSource.Response()
-        answer = source.read(DataReadRequest(config))
-        diags.extend(answer.diagnostics)
-        if answer.state is None or diags.has_errors:
-            if not diags.has_errors:
-                diags.error(
-                    "Provider Read Nothing",
-                    "The data source reported no error and no object. This is a bug in the "
-                    "provider; please report it.",
-                )
-            return pb.ReadDataSource.Response()
-        state = answer.state
-        problems = [
-            (p, "differs from the configuration") for p in plan_violations(schema, config, state)
-        ]
-        if not cty.is_wholly_known(state):
-            problems.append(((), "holds unknown values"))
-        for path, problem in problems:
-            diags.error(
-                "Provider Produced Invalid Object",
-                f"The data source read {format_path(path) or 'an object'} that {problem}. "
-                "This is a bug in the provider; please report it.",
-                path or None,
-            )
-        if problems:
-            return pb.ReadDataSource.Response()
-        return pb.ReadDataSource.Response(state=_encode_state(state, (), t, diags))
 
 
 def _identity_kept(schema: Schema, current: State, new: State, diags: Diagnostics) -> bool:
