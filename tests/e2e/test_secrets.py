@@ -7,6 +7,7 @@ apply but never stores.
 
 from __future__ import annotations
 
+import re
 import sys
 import uuid
 from pathlib import Path
@@ -82,7 +83,9 @@ def test_secret_headers_are_sent_never_shown_and_rotate_on_a_version_bump(
 
     for secret in (first, second, TOKEN):
         assert leaks(secret, workspace, log) == [], secret
-    assert log.stat().st_size > 0  # the trace really was written
+    trace = log.read_text(encoding="utf-8", errors="replace")
+    # The trace really was written, with the provider's one line per RPC.
+    assert re.search(r"ApplyResourceChange humanitec_webhook: [\d.]+ ms, \d+ diagnostics", trace)
 
 
 def test_generated_config_of_an_imported_webhook_keeps_its_headers(
