@@ -25,9 +25,10 @@ PROVIDER_ADDRESS = "registry.terraform.io/humanitec/humanitec"
 _NOT_A_COMMAND = """\
 terraform-provider-humanitec is a Terraform provider plugin: Terraform starts it, not you.
 
-To let Terraform find it, either install it into a filesystem mirror:
+To let Terraform find it, either install it into Terraform's implied local mirror
+(~/.terraform.d/plugins, no CLI configuration needed) or another one (--mirror DIR):
 
-    terraform-provider-humanitec install --mirror ~/.terraform.d/humanitec-mirror
+    terraform-provider-humanitec install
 
 or run it in debug mode and attach Terraform to it:
 
@@ -59,6 +60,7 @@ def _manual(args: list[str]) -> int:
     import argparse
 
     from . import __version__
+    from .install import IMPLIED_MIRROR
 
     parser = argparse.ArgumentParser(
         prog="terraform-provider-humanitec",
@@ -79,7 +81,12 @@ def _manual(args: list[str]) -> int:
     install = commands.add_parser(
         "install", help="write the provider into a Terraform filesystem mirror"
     )
-    install.add_argument("--mirror", required=True, help="mirror directory (created if missing)")
+    install.add_argument(
+        "--mirror",
+        default=IMPLIED_MIRROR,
+        help="mirror directory, created if missing (default: Terraform's implied local "
+        f"mirror {IMPLIED_MIRROR}, which needs no CLI configuration)",
+    )
     install.add_argument(
         "--source",
         default=PROVIDER_ADDRESS,

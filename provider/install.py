@@ -28,9 +28,17 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["InstallError", "InstallResult", "install_into_mirror", "parse_source"]
+__all__ = [
+    "IMPLIED_MIRROR",
+    "InstallError",
+    "InstallResult",
+    "install_into_mirror",
+    "parse_source",
+]
 
 DEFAULT_HOST = "registry.terraform.io"
+IMPLIED_MIRROR = "~/.terraform.d/plugins"
+"""Terraform's implied local mirror on Linux and macOS: searched with no CLI configuration."""
 _ARCH = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64"}
 
 
@@ -61,7 +69,18 @@ class InstallResult:
             "}\n"
         )
 
+    @property
+    def implied(self) -> bool:
+        """Whether the mirror is Terraform's implied local mirror (no CLI config needed)."""
+        return self.mirror == Path(IMPLIED_MIRROR).expanduser().resolve()
+
     def instructions(self) -> str:
+        if self.implied:
+            return (
+                f"Installed {self.source} {self.version} at {self.launcher}\n\n"
+                "This is Terraform's implied local mirror: with no provider_installation\n"
+                "block in your CLI configuration, `terraform init` finds it as is.\n"
+            )
         return (
             f"Installed {self.source} {self.version} at {self.launcher}\n\n"
             "Add this to your Terraform CLI configuration (~/.terraformrc, or the file\n"

@@ -255,3 +255,27 @@ def test_install_command_with_bad_source_exits_2(tmp_path: Path) -> None:
     )
     assert proc.stdout == ""
     assert list(tmp_path.iterdir()) == []
+
+
+def test_install_defaults_to_the_implied_local_mirror(tmp_path: Path) -> None:
+    """Terraform searches ~/.terraform.d/plugins with no CLI configuration at all."""
+    proc = subprocess.run(
+        [PROVIDER, "install"],
+        env={**without_cookie(), "HOME": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        check=False,
+    )
+    assert (proc.returncode, proc.stderr) == (0, "")
+    launcher = (
+        tmp_path.resolve()
+        / ".terraform.d/plugins/registry.terraform.io/humanitec/humanitec"
+        / __version__
+        / platform_dir()
+        / f"terraform-provider-humanitec_v{__version__}"
+    )
+    assert launcher.is_file()
+    assert "implied local mirror" in proc.stdout
+    assert "provider_installation" in proc.stdout  # named, but not as a block to add
+    assert "filesystem_mirror" not in proc.stdout

@@ -13,4 +13,4 @@ def test_license_file_matches_the_declared_license() -> None:
     assert declared["project"]["license"] == {"text": "MPL-2.0"}
     text = (ROOT / "LICENSE").read_text(encoding="utf-8")
     assert text.startswith("Mozilla Public License Version 2.0\n")
-    assert "Exhibit B - \"Incompatible With Secondary Licenses\" Notice" in text
+    assert 'Exhibit B - "Incompatible With Secondary Licenses" Notice' in text
