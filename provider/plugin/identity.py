@@ -30,10 +30,16 @@ __all__ = ["IdentityRPCs", "held_identity", "identity_data", "identity_kept"]
 
 
 def identity_data(schema: Schema, state: State | None) -> pb.ResourceIdentityData | None:
-    """The identity to answer with for ``state``; None without an identity or an object."""
+    """The identity to answer with for ``state``; None without an identity or an object,
+    and None while part of it is unknown (a plan whose id comes from another resource):
+    Terraform accepts a null planned identity, but cannot render an unknown one (plan
+    output and ``show -json`` fail with "value is not known")."""
     if schema.identity is None or state is None:
         return None
-    return to_proto_resource_identity_data(schema.identity.of(state), schema.identity_type())
+    identity = schema.identity.of(state)
+    if not cty.is_wholly_known(identity):
+        return None
+    return to_proto_resource_identity_data(identity, schema.identity_type())
 
 
 def held_identity(

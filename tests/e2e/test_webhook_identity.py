@@ -80,3 +80,22 @@ def test_import_identity_must_name_both_ids(
     workspace.write(config(webhook(webhook_id="x", app_id=app_id), block))
     result = workspace.fail("plan", "-no-color", "-input=false")
     assert error in result.text
+
+
+def test_a_plan_whose_app_id_comes_from_another_resource_renders(
+    workspace: Workspace, app_id: str
+) -> None:
+    """app_id unknown at plan: the identity is too, which Terraform 1.15 cannot render in
+    plan output or `show -json` unless the provider plans no identity yet."""
+    upstream = f'resource "terraform_data" "app" {{\n  input = "{app_id}"\n}}\n'
+    hook = webhook(webhook_id="unknown-at-plan", app_id=app_id).replace(
+        f'"{app_id}"', "terraform_data.app.output", 1
+    )
+    workspace.write(config(upstream, hook))
+    workspace.run("plan", "-no-color", "-input=false", "-out=tfplan")
+    shown = json.loads(workspace.run("show", "-json", "tfplan").stdout)
+    actions = {c["address"]: c["change"]["actions"] for c in shown["resource_changes"]}
+    assert actions[ADDRESS] == ["create"]
+    workspace.run("apply", "-no-color", "-input=false", "tfplan")
+    assert stored_identity(workspace) == (0, {"app_id": app_id, "id": "unknown-at-plan"})
+    assert workspace.plan_exit_code() == 0
