@@ -68,17 +68,19 @@ def stream_rpc(
         started = time.perf_counter()
         diags = Diagnostics()
         type_name = ""
+        streamed = 0  # diagnostics the events themselves carried
         try:
             request = request_type.FromString(raw)
             type_name = getattr(request, "type_name", "")
             for event in body(request):
+                streamed += len(getattr(event, diagnostics_field))
                 yield event.SerializeToString()
         except Exception as exc:
             _report(diags, name, exc)
             event = event_type()
             getattr(event, diagnostics_field).extend(to_proto_diagnostics(diags))
             yield event.SerializeToString()
-        _log_rpc(name, type_name, started, len(diags))
+        _log_rpc(name, type_name, started, streamed + len(diags))
 
     return handle
 
