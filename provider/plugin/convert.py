@@ -10,10 +10,11 @@ from collections.abc import Iterable, Mapping
 
 from . import cty
 from ._proto import tfplugin6_pb2 as pb
-from .diagnostics import AttributePath, Diagnostic, MapKey, SetElement
+from .diagnostics import AttributePath, Diagnostic, DiagnosticError, MapKey, SetElement
 from .schema import Attribute, IdentitySchema, Schema
 
 __all__ = [
+    "decode_object",
     "from_proto_dynamic_value",
     "from_proto_resource_identity_data",
     "to_proto_attribute_path",
@@ -106,6 +107,16 @@ def from_proto_dynamic_value(value: pb.DynamicValue, t: cty.CtyType) -> cty.Valu
     if value.json:
         return cty.decode_json(value.json, t)
     return None
+
+
+def decode_object(value: pb.DynamicValue, t: cty.Object) -> dict[str, cty.Value]:
+    """A value Terraform must send as an object (a configuration, a planned state)."""
+    decoded = from_proto_dynamic_value(value, t)
+    if not isinstance(decoded, dict):
+        raise DiagnosticError(
+            "Invalid Value From Terraform", "Expected an object, got a null or unknown value."
+        )
+    return decoded
 
 
 def to_proto_dynamic_value(value: cty.Value, t: cty.CtyType) -> pb.DynamicValue:

@@ -12,11 +12,11 @@ from collections.abc import Sequence
 
 from . import cty
 from ._proto import tfplugin6_pb2 as pb
-from .convert import from_proto_dynamic_value, to_proto_dynamic_value
-from .diagnostics import DiagnosticError, Diagnostics, format_path
+from .convert import decode_object, to_proto_dynamic_value
+from .diagnostics import Diagnostics, format_path
 from .planning import plan_violations, validate_config
-from .resource import DataReadRequest, DataSource, State, ValidateRequest
-from .rpc import UnaryHandler, unary_rpc
+from .resource import DataReadRequest, DataSource, ValidateRequest
+from .rpc import UnaryHandler, served, unary_rpc
 
 __all__ = ["DataSourceRPCs"]
 
@@ -40,19 +40,13 @@ class DataSourceRPCs:
         }
 
     def _data_source(self, type_name: str) -> DataSource:
-        try:
-            return self.sources[type_name]
-        except KeyError:
-            raise DiagnosticError(
-                "Unknown Data Source Type",
-                f"This provider does not serve the data source type {type_name!r}.",
-            ) from None
+        return served(self.sources, type_name, "data source")
 
     def _validate_data_source(
         self, req: pb.ValidateDataResourceConfig.Request, diags: Diagnostics
     ) -> pb.ValidateDataResourceConfig.Response:
         source = self._data_source(req.type_name)
-        config = _decode_config(req.config, source.schema.object_type())
+        config = decode_object(req.config, source.schema.object_type())
         validate_config(source.schema, config, diags)
         diags.extend(source.validate(ValidateRequest(config)).diagnostics)
         return pb.ValidateDataResourceConfig.Response()
@@ -63,7 +57,7 @@ class DataSourceRPCs:
         source = self._data_source(req.type_name)
         schema = source.schema
         t = schema.object_type()
-        config = _decode_config(req.config, t)
+        config = decode_object(req.config, t)
         if not cty.is_wholly_known(config):
             # Terraform defers such reads to apply; a value not yet known must never reach the
             # remote side as if it were one.
@@ -110,12 +104,3 @@ class DataSourceRPCs:
                 "provider; please report it.",
             )
             return pb.ReadDataSource.Response()
-
-
-def _decode_config(value: pb.DynamicValue, t: cty.Object) -> State:
-    decoded = from_proto_dynamic_value(value, t)
-    if not isinstance(decoded, dict):
-        raise DiagnosticError(
-            "Invalid Value From Terraform", "Expected an object, got a null or unknown value."
-        )
-    return decoded

@@ -17,7 +17,7 @@ from .diagnostics import DiagnosticError, Diagnostics
 from .identity import identity_data
 from .planning import validate_config, without_write_only
 from .resource import ListRequest, ListResource, Resource
-from .rpc import StreamHandler, UnaryHandler, stream_rpc, unary_rpc
+from .rpc import StreamHandler, UnaryHandler, served, stream_rpc, unary_rpc
 
 __all__ = ["ListRPCs"]
 
@@ -50,13 +50,7 @@ class ListRPCs:
         }
 
     def _lister(self, type_name: str) -> ListResource:
-        try:
-            return self.listers[type_name]
-        except KeyError:
-            raise DiagnosticError(
-                "Unknown List Resource Type",
-                f"This provider does not serve the list resource type {type_name!r}.",
-            ) from None
+        return served(self.listers, type_name, "list resource")
 
     def _validate(
         self, req: pb.ValidateListResourceConfig.Request, diags: Diagnostics

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, TypeVar
 
 from google.protobuf.message import DecodeError, Message
@@ -19,10 +19,18 @@ from . import cty
 from .convert import to_proto_diagnostics
 from .diagnostics import DiagnosticError, Diagnostics
 
-__all__ = ["StreamHandler", "UnaryHandler", "internal_error", "stream_rpc", "unary_rpc"]
+__all__ = [
+    "StreamHandler",
+    "UnaryHandler",
+    "internal_error",
+    "served",
+    "stream_rpc",
+    "unary_rpc",
+]
 
 logger = logging.getLogger("provider.plugin")
 
+T = TypeVar("T")
 Req = TypeVar("Req", bound=Message)
 Resp = TypeVar("Resp", bound=Message)
 UnaryHandler = Callable[[bytes, Any], bytes]
@@ -83,6 +91,17 @@ def stream_rpc(
         _log_rpc(name, type_name, started, streamed + len(diags))
 
     return handle
+
+
+def served(table: Mapping[str, T], type_name: str, kind: str) -> T:
+    """The resource, data source or list resource (``kind``) a request names."""
+    try:
+        return table[type_name]
+    except KeyError:
+        raise DiagnosticError(
+            f"Unknown {kind.title()} Type",
+            f"This provider does not serve the {kind} type {type_name!r}.",
+        ) from None
 
 
 def internal_error(diags: Diagnostics, what: str, exc: Exception) -> None:

@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 from . import cty
 from ._proto import tfplugin6_pb2 as pb
 from .convert import (
+    decode_object,
     from_proto_dynamic_value,
     from_proto_resource_identity_data,
     to_proto_attribute_path,
@@ -54,7 +55,7 @@ from .resource import (
     UpdateRequest,
     ValidateRequest,
 )
-from .rpc import StreamHandler, UnaryHandler
+from .rpc import StreamHandler, UnaryHandler, served
 from .rpc import internal_error as _internal_error
 from .rpc import unary_rpc as _rpc
 from .schema import Schema
@@ -167,7 +168,7 @@ class ProviderServicer:
     def _validate_provider(
         self, req: pb.ValidateProviderConfig.Request, diags: Diagnostics
     ) -> pb.ValidateProviderConfig.Response:
-        config = self._decode_object(req.config, self._provider.schema.object_type())
+        config = decode_object(req.config, self._provider.schema.object_type())
         validate_config(self._provider.schema, config, diags)
         self._provider.validate(config, diags)
         return pb.ValidateProviderConfig.Response()
@@ -175,7 +176,7 @@ class ProviderServicer:
     def _configure(
         self, req: pb.ConfigureProvider.Request, diags: Diagnostics
     ) -> pb.ConfigureProvider.Response:
-        config = self._decode_object(req.config, self._provider.schema.object_type())
+        config = decode_object(req.config, self._provider.schema.object_type())
         self._provider.configure(config, req.terraform_version, diags)
         return pb.ConfigureProvider.Response()
 
@@ -190,22 +191,7 @@ class ProviderServicer:
     # --- resource RPCs -------------------------------------------------------
 
     def _resource(self, type_name: str) -> Resource:
-        try:
-            return self._resources[type_name]
-        except KeyError:
-            raise DiagnosticError(
-                "Unknown Resource Type",
-                f"This provider does not serve the resource type {type_name!r}.",
-            ) from None
-
-    @staticmethod
-    def _decode_object(value: pb.DynamicValue, t: cty.Object) -> State:
-        decoded = from_proto_dynamic_value(value, t)
-        if not isinstance(decoded, dict):
-            raise DiagnosticError(
-                "Invalid Value From Terraform", "Expected an object, got a null or unknown value."
-            )
-        return decoded
+        return served(self._resources, type_name, "resource")
 
     @staticmethod
     def _decode_optional(value: pb.DynamicValue, t: cty.Object) -> State | None:
@@ -216,7 +202,7 @@ class ProviderServicer:
         self, req: pb.ValidateResourceConfig.Request, diags: Diagnostics
     ) -> pb.ValidateResourceConfig.Response:
         resource = self._resource(req.type_name)
-        config = self._decode_object(req.config, resource.schema.object_type())
+        config = decode_object(req.config, resource.schema.object_type())
         validate_config(resource.schema, config, diags)
         # Terraform before 1.11 does not know write-only attributes and would store them.
         if req.HasField("client_capabilities") and (
@@ -260,7 +246,7 @@ class ProviderServicer:
         resource = self._resource(req.type_name)
         schema = resource.schema
         t = schema.object_type()
-        current = self._decode_object(req.current_state, t)
+        current = decode_object(req.current_state, t)
         held = held_identity(schema, _field(req, "current_identity"), current)
         response = _guarded(diags, "ReadResource", resource.read, ReadRequest(current, req.private))
         new = response.state if response else None
@@ -294,7 +280,7 @@ class ProviderServicer:
                 planned_identity=_field(req, "prior_identity"),
             )
         prior = self._decode_optional(req.prior_state, t)
-        config = self._decode_object(req.config, t)
+        config = decode_object(req.config, t)
         planned = plan_resource(schema, prior, proposed, config)
         answer = resource.plan(PlanRequest(prior, planned, config, req.prior_private))
         diags.extend(answer.diagnostics)
@@ -333,7 +319,7 @@ class ProviderServicer:
             _guarded(diags, "delete", resource.delete, DeleteRequest(prior, req.planned_private))
             new = prior if diags.has_errors else None
         else:
-            config = self._decode_object(req.config, t)
+            config = decode_object(req.config, t)
             if prior is None:
                 answer = _guarded(
                     diags, "create", resource.create, CreateRequest(planned, config, private)
