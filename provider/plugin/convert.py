@@ -33,11 +33,11 @@ def to_proto_attribute_path(path: AttributePath) -> pb.AttributePath:
         if isinstance(step, SetElement):
             break
         if isinstance(step, MapKey):
-            steps.append(pb.AttributePath.Step(element_key_string=step.key))
+            steps.append(pb.AttributePath.Step(element_key_string=_valid_utf8(step.key)))
         elif isinstance(step, int):
             steps.append(pb.AttributePath.Step(element_key_int=step))
         else:
-            steps.append(pb.AttributePath.Step(attribute_name=step))
+            steps.append(pb.AttributePath.Step(attribute_name=_valid_utf8(step)))
     return pb.AttributePath(steps=steps)
 
 

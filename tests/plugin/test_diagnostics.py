@@ -140,6 +140,18 @@ def test_to_proto_diagnostics_repairs_invalid_utf8() -> None:
     assert wire.summary == "Bad ? Summary"
 
 
+def test_to_proto_diagnostics_repairs_invalid_utf8_in_the_path() -> None:
+    """A map key with a lone surrogate (found by the config fuzzer) must not crash encoding."""
+    [message] = to_proto_diagnostics(
+        [Diagnostic(Severity.ERROR, "S", "d", ("secret_headers_wo", MapKey("\ud800")))]
+    )
+    wire = pb.Diagnostic.FromString(message.SerializeToString())
+    assert [step_tuple(s) for s in wire.attribute.steps] == [
+        ("attribute_name", "secret_headers_wo"),
+        ("element_key_string", "?"),
+    ]
+
+
 def test_to_proto_diagnostics_keeps_valid_unicode() -> None:
     [message] = to_proto_diagnostics([Diagnostic(Severity.WARNING, "Café ✓", "日本")])
     assert (message.summary, message.detail) == ("Café ✓", "日本")
