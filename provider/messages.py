@@ -13,12 +13,24 @@ from .plugin.diagnostics import Diagnostics
 if TYPE_CHECKING:
     from .api import HumanitecError
 
-__all__ = ["go_quote", "import_hint", "report_api_error"]
+__all__ = ["application_not_found", "go_quote", "import_hint", "report_api_error"]
 
 
 def import_hint(app_id: str, object_id: str) -> str:
     """How to bring an existing object under Terraform, in words for a diagnostic."""
     return f'an import block (id = "{app_id}/{object_id}")'
+
+
+def application_not_found(
+    diags: Diagnostics, app_id: str, org_id: str, consequence: str, advice: str = ""
+) -> None:
+    """A 404 for the application itself: a mistyped org or app, not a missing object."""
+    diags.error(
+        "Application Not Found",
+        f"Humanitec has no application {app_id!r} in organization {org_id!r}{consequence}. "
+        f"Check org_id and app_id.{advice}",
+        ("app_id",),
+    )
 
 
 def report_api_error(

@@ -33,7 +33,7 @@ import threading
 from typing import TYPE_CHECKING, Protocol
 
 from .application_check import ApplicationChecks
-from .messages import go_quote, import_hint, report_api_error
+from .messages import application_not_found, go_quote, import_hint, report_api_error
 from .plugin import log
 from .plugin.diagnostics import DiagnosticError, Diagnostics, MapKey
 from .plugin.resource import (
@@ -502,13 +502,13 @@ class WebhookResource:
         try:
             client.list_webhooks(app_id)
         except NotFound:
-            diags.error(
-                "Application Not Found",
-                f"Humanitec has no application {app_id!r} in organization "
-                f"{self._provider.org_id!r}, so its webhooks cannot be read. Check org_id and "
-                "app_id. If the application was deleted, remove its webhooks from the state "
-                "with terraform state rm.",
-                ("app_id",),
+            application_not_found(
+                diags,
+                app_id,
+                self._provider.org_id,
+                ", so its webhooks cannot be read",
+                " If the application was deleted, remove its webhooks from the state with "
+                "terraform state rm.",
             )
             return False
         except HumanitecError as exc:

@@ -16,13 +16,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .messages import report_api_error
+from .messages import application_not_found, report_api_error
 from .plugin import cty
 from .plugin.diagnostics import DiagnosticError, Diagnostics
 from .plugin.resource import (
     DataReadRequest,
     DataReadResponse,
-    State,
     ValidateRequest,
     ValidateResponse,
 )
@@ -37,7 +36,7 @@ from .plugin.schema import (
 )
 from .validators import NOT_EMPTY, PATH_SAFE_ID
 from .webhook import ClientSource
-from .webhook_state import WebhookAddress, webhook_values
+from .webhook_state import WebhookAddress, app_id_of, webhook_values
 
 if TYPE_CHECKING:
     from .api import HumanitecClient
@@ -116,7 +115,7 @@ class WebhookDataSource:
         try:
             found = client.get_webhook(app_id, webhook_id)
         except NotFound:
-            what = f"webhook {webhook_id!r} cannot be read"
+            what = f", so webhook {webhook_id!r} cannot be read"
             if _application_exists(client, app_id, self._provider.org_id, what, diags):
                 diags.error(
                     "Webhook Not Found",
@@ -156,12 +155,12 @@ class WebhooksDataSource:
 
         response = DataReadResponse()
         diags = response.diagnostics
-        app_id = _configured_app_id(req.config)
+        app_id = app_id_of(req.config)
         try:
             found = self._provider.client.list_webhooks(app_id)
         except NotFound:
-            _application_not_found(
-                diags, app_id, self._provider.org_id, "its webhooks cannot be listed"
+            application_not_found(
+                diags, app_id, self._provider.org_id, ", so its webhooks cannot be listed"
             )
             return response
         except HumanitecError as exc:
@@ -184,29 +183,8 @@ def _application_exists(
     try:
         client.list_webhooks(app_id)
     except NotFound:
-        _application_not_found(diags, app_id, org_id, what)
+        application_not_found(diags, app_id, org_id, what)
         return False
     except HumanitecError:
         return True  # unknown: report the missing webhook, which is certain
     return True
-
-
-def _application_not_found(diags: Diagnostics, app_id: str, org_id: str, what: str) -> None:
-    diags.error(
-        "Application Not Found",
-        f"Humanitec has no application {app_id!r} in organization {org_id!r}, so {what}. "
-        "Check org_id and app_id.",
-        ("app_id",),
-    )
-
-
-def _configured_app_id(config: State) -> str:
-    app_id = config.get("app_id")
-    if not isinstance(app_id, str):
-        raise DiagnosticError(
-            "Invalid Configuration",
-            "app_id must be a known string here. This is a bug in Terraform or the provider; "
-            "please report it.",
-            ("app_id",),
-        )
-    return app_id

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from .messages import application_not_found, report_api_error
 from .plugin.resource import ListRequest, ListResult, State
 from .plugin.schema import Schema, string
 from .validators import NOT_EMPTY, PATH_SAFE_ID
 from .webhook import ClientSource
-from .webhook_state import state_from_response
+from .webhook_state import app_id_of, state_from_response
 
 __all__ = ["LIST_SCHEMA", "WebhookListResource"]
 
@@ -39,28 +40,18 @@ class WebhookListResource:
         self._provider = provider
 
     def list(self, req: ListRequest) -> Iterator[ListResult]:
-        from .api import HumanitecError, NotFound, TransportError
+        from .api import HumanitecError, NotFound
 
-        app_id = str(req.config["app_id"])
+        app_id = app_id_of(req.config)
         failed = ListResult()
         try:
             webhooks = self._provider.client.list_webhooks(app_id)
         except NotFound:
-            failed.diagnostics.error(
-                "Application Not Found",
-                f"Humanitec has no application {app_id!r} in organization "
-                f"{self._provider.org_id!r}. Check org_id and app_id.",
-                ("app_id",),
-            )
+            application_not_found(failed.diagnostics, app_id, self._provider.org_id, "")
             yield failed
             return
         except HumanitecError as exc:
-            summary = (
-                "Humanitec Client Error"
-                if isinstance(exc, TransportError)
-                else "Humanitec API Error"
-            )
-            failed.diagnostics.error(summary, f"Unable to list webhooks, got error: {exc}")
+            report_api_error(failed.diagnostics, "list", exc, noun="webhooks")
             yield failed
             return
         for webhook in webhooks[: req.limit] if req.limit > 0 else webhooks:

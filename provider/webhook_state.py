@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 __all__ = [
     "PlannedWebhook",
     "WebhookAddress",
+    "app_id_of",
     "decode_secret_names",
     "encode_secret_names",
     "headers_set_twice",
@@ -76,6 +77,19 @@ def headers_set_twice(config: State) -> list[str]:
         return []
     plain = {name.lower() for name in headers}
     return [name for name in secrets if name.lower() in plain]
+
+
+def app_id_of(config: State) -> str:
+    """A configuration's or state's ``app_id``, which must be a known string by now."""
+    app_id = config.get("app_id")
+    if not isinstance(app_id, str):
+        raise DiagnosticError(
+            "Invalid Webhook State",
+            f"app_id must be a known string here; got {type(app_id).__name__}. This is a bug "
+            "in Terraform or the provider; please report it.",
+            ("app_id",),
+        )
+    return app_id
 
 
 class WebhookAddress(NamedTuple):
