@@ -20,7 +20,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Protocol, TypedDict, Unpack
+from typing import NamedTuple, Protocol, TypedDict, Unpack
 
 from . import cty
 from .diagnostics import AttributePath, Diagnostics
@@ -134,8 +134,7 @@ class Attribute:
         }[self.nested.nesting]
 
 
-@dataclass(frozen=True)
-class IdentityAttribute:
+class IdentityAttribute(NamedTuple):
     """One attribute of a resource identity; it names a state attribute of the same type."""
 
     description: str
@@ -143,15 +142,15 @@ class IdentityAttribute:
     """Else optional for import, in an ``import`` block's ``identity``."""
 
 
-@dataclass(frozen=True)
-class IdentitySchema:
+class IdentitySchema(NamedTuple):
     """Which state attributes identify the remote object (Terraform 1.12+).
 
     Terraform stores the identity beside the state, imports by it
     (``import { identity = {...} }``) and lists by it (``terraform query``).
     The servicer derives it from the state wherever Terraform wants one, so
     a resource only declares it. ``version`` is bumped when the attributes
-    change; identity of an existing object never changes.
+    change; identity of an existing object never changes. NamedTuples rather
+    than dataclasses: every provider launch imports this module.
     """
 
     attributes: Mapping[str, IdentityAttribute]

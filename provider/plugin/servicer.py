@@ -31,7 +31,6 @@ from .convert import (
 )
 from .data_sources import DataSourceRPCs
 from .diagnostics import DiagnosticError, Diagnostics, format_path
-from .genconfig import config_from_state
 from .identity import IdentityRPCs, held_identity, identity_data, identity_kept
 from .listing import ListRPCs
 from .planning import (
@@ -391,6 +390,8 @@ class ProviderServicer:
         resource = self._resource(req.type_name)
         t = resource.schema.object_type()
         state = self._decode_optional(req.state, t)
+        from .genconfig import config_from_state  # Terraform 1.14+ only, and rarely
+
         config = config_from_state(resource.schema.attributes, state)
         return pb.GenerateResourceConfig.Response(config=to_proto_dynamic_value(config, t))
 
