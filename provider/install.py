@@ -133,7 +133,7 @@ def _launcher_source(installed: InstallResult) -> str:
     return f"{_shell_part(installed)}\n" + (
         "import sys\n\n"
         f"sys.path[:0] = {_import_paths()!r}\n\n"
-        "from provider.cli import main\n\n"
+        "from provider.launch import main\n\n"
         "sys.exit(main())\n"
     )
 
