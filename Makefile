@@ -40,10 +40,11 @@ proto: $(STAMP)
 docs: $(STAMP)
 	$(PY) scripts/generate_docs.py
 
-## bench: start-up and plan/apply benchmarks (ratios against baselines in the same run)
+## bench: start-up, plan/apply/destroy at N=1,100,1000, CPU, RSS, API requests, emulator
+## throughput (ratios against floors in the same run) -> benchmarks/results/latest.{md,json};
+## BENCH_ARGS=--quick for a ~2-minute version
 bench: $(STAMP)
-	$(PY) benchmarks/startup.py
-	$(PY) benchmarks/terraform_wall_time.py
+	$(PY) -m benchmarks.bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis

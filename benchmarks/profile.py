@@ -1,0 +1,155 @@
+"""Where a provider process spends its time under a real Terraform command: py-spy, summarized.
+
+Sets up the emulator and N ``humanitec_webhook`` resources as ``workload.py`` does, applies
+them (not profiled), then runs the chosen commands with every provider launch under ``py-spy
+record`` (``--threads``, active samples only, so idle waits do not count) and prints, over all
+launches of each command: the share of samples per thread (``tls-proxy``, ``rpc``, ``main``),
+and the functions with the most samples, inclusive and self.
+
+Run: ``python -m benchmarks.profile [--n 300] [--rate 250] [COMMAND ...]`` with commands from
+``workload.COMMANDS`` (default: ``plan -refresh=false``, ``plan``). Needs ``py-spy`` (a dev
+dependency) and ptrace rights on the provider processes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shlex
+import shutil
+import sys
+import tempfile
+import uuid
+from collections import Counter
+from pathlib import Path
+
+from benchmarks.counting import RequestCounter
+from benchmarks.workload import ARGS, Workspace
+from provider import __version__
+from provider.cli import PROVIDER_ADDRESS
+from provider.emulator.app import create_app
+from provider.emulator.server import BackgroundServer
+from provider.emulator.store import WebhookStore
+from provider.install import install_into_mirror
+from tests.e2e.harness import available_terraforms, terraform_env
+
+PROFILE_VARIABLE = "BENCH_PROFILE_DIR"
+_THREAD = re.compile(r"^(?:process \d+:[^;]*;)?thread \((?:0x)?[0-9A-Fa-f]+\);?")
+# py-spy reports native thread ids, not names: a thread is known by what it runs.
+_ROLES = (
+    ("_tls.py", "tls proxy"),
+    ("_unary_response_in_pool", "rpc handlers"),
+    ("concurrent/futures/thread.py", "rpc pool idle/hand-off"),
+    ("grpc/_server.py", "grpc server loop"),
+)
+
+
+def profiling_launcher(launcher: Path, py_spy: str, rate: int) -> None:
+    """Replace ``launcher`` by a script that runs it under py-spy when BENCH_PROFILE_DIR is set."""
+    real = launcher.with_name(launcher.name + ".real")
+    launcher.rename(real)
+    # py-spy attaches to the running launch: run under py-spy, its banner would reach stdout,
+    # which Terraform reads for the handshake line. Samples start a few ms after exec.
+    spy = (
+        f"{shlex.quote(py_spy)} record --threads --nonblocking -r {rate} --format raw "
+        f'-o "${PROFILE_VARIABLE}/$child.txt" --pid "$child" >/dev/null 2>&1 &'
+    )
+    launcher.write_text(
+        "#!/bin/sh\n"
+        f'if [ -z "${PROFILE_VARIABLE}" ]; then exec {shlex.quote(str(real))} "$@"; fi\n'
+        f'{shlex.quote(str(real))} "$@" &\n'
+        "child=$!\n"
+        f"{spy}\n"
+        'wait "$child"; code=$?\n'
+        "wait\n"
+        'exit "$code"\n',
+        encoding="utf-8",
+    )
+    launcher.chmod(0o755)
+
+
+def summarize(directory: Path, top: int) -> str:
+    threads: Counter[str] = Counter()
+    inclusive: Counter[str] = Counter()
+    own: Counter[str] = Counter()
+    total = 0
+    for file in directory.glob("*.txt"):
+        for line in file.read_text(encoding="utf-8", errors="replace").splitlines():
+            stack, _, count_text = line.rpartition(" ")
+            if not count_text.isdigit():
+                continue
+            count = int(count_text)
+            match = _THREAD.match(stack)
+            role = next((r for marker, r in _ROLES if marker in stack), "main")
+            threads[role] += count
+            frames = stack[match.end() :].split(";") if match else stack.split(";")
+            frames = [re.sub(r" \((.*):\d+\)$", r" (\1)", f) for f in frames if f]
+            total += count
+            for frame in set(frames):
+                inclusive[frame] += count
+            if frames:
+                own[frames[-1]] += count
+    if not total:
+        return "  no samples (is ptrace allowed?)\n"
+    lines = [f"  {total} active samples in {len(list(directory.glob('*.txt')))} launches"]
+    lines.append(
+        "  by thread: " + ", ".join(f"{t} {n / total:.0%}" for t, n in threads.most_common())
+    )
+    for title, counter in (("inclusive", inclusive), ("self", own)):
+        lines.append(f"  top {top} {title}:")
+        lines += [f"    {n / total:6.1%}  {frame}" for frame, n in counter.most_common(top)]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0] if __doc__ else "")
+    parser.add_argument("commands", nargs="*", default=["plan -refresh=false", "plan"])
+    parser.add_argument("--n", type=int, default=300, help="resources (default 300)")
+    parser.add_argument("--rate", type=int, default=250, help="samples per second (default 250)")
+    parser.add_argument("--top", type=int, default=25, help="functions listed (default 25)")
+    options = parser.parse_args(argv)
+    unknown = [c for c in options.commands if c not in ARGS]
+    if unknown:
+        parser.error(f"unknown commands {unknown}: choose from {list(ARGS)}")
+    py_spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    if not Path(py_spy).exists():
+        parser.error("py-spy is not installed (pip install py-spy)")
+
+    token = uuid.uuid4().hex
+    org, app = f"prof-{uuid.uuid4().hex[:8]}", f"app-{uuid.uuid4().hex[:8]}"
+    store = WebhookStore()
+    store.ensure_app(org, app)
+    counter = RequestCounter(create_app(store, token))
+    terraform = {tf.name: tf for tf in available_terraforms()}
+    argv_ = (terraform.get("path") or terraform["bundled"]).argv
+    with tempfile.TemporaryDirectory(prefix="profile-") as tmp, BackgroundServer(counter) as server:
+        root = Path(tmp)
+        installed = install_into_mirror(
+            root / "mirror", source=PROVIDER_ADDRESS, version=__version__
+        )
+        profiling_launcher(installed.launcher, py_spy, options.rate)
+        cli_config = root / "terraform.tfrc"
+        cli_config.write_text(installed.cli_config(), encoding="utf-8")
+        extra = {"HUMANITEC_API_PREFIX": server.url, "HUMANITEC_ORG": org, "HUMANITEC_TOKEN": token,
+                 "HUMANITEC_PROVIDER_WARM": "0"}  # fmt: skip
+        env = terraform_env(cli_config, extra)
+        workspace = Workspace.create("provider", options.n, root, argv_, env, app)
+        if "apply (create)" not in options.commands:
+            workspace.measure("apply (create)", counter)
+        for command in options.commands:
+            directory = root / f"profile-{len(os.listdir(root))}"
+            directory.mkdir()
+            workspace.env[PROFILE_VARIABLE] = str(directory)
+            run = workspace.measure(command, counter)
+            del workspace.env[PROFILE_VARIABLE]
+            print(
+                f"{command} at N={options.n}: {run.wall:.2f} s wall, provider CPU "
+                f"{run.provider_cpu:.2f} s (under py-spy), Terraform CPU {run.terraform_cpu:.2f} s"
+            )
+            print(summarize(directory, options.top))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,197 @@
+"""Terraform commands on N resources, measured: wall time, CPU (Terraform's and the provider's),
+provider launches with their peak RSS, and the API requests each command sent.
+
+A workspace holds ``count`` ``humanitec_webhook`` resources, or as many ``terraform_data``
+resources with a string input (Terraform's own floor: no provider at all). One cycle runs, on a
+pair of such workspaces, each command back to back on both (which goes first alternates between
+cycles, so a slow phase of a shared machine hits both alike):
+
+- ``apply (create)``: from an empty state, every resource created;
+- ``plan -refresh=false``: the state is current, nothing to do (Terraform's pure planning cost);
+- ``plan``: the same with a refresh of every resource;
+- ``apply (update)``: ``-var rev=2`` changes every resource's URL (refresh, then one update each);
+- ``destroy``: every resource deleted (after a refresh).
+
+Terraform's CPU comes from ``wait4`` on it (user + system of it and of every process it reaped,
+its provider processes included); the provider's from the exec wrapper of ``launches.py``; the
+difference is Terraform's own. Exit codes and the emulator's content are checked after each
+command, so a broken provider cannot produce a fast figure.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from benchmarks.counting import RequestCounter
+from benchmarks.launches import LOG_VARIABLE, Launch, read_launches
+
+__all__ = ["COMMANDS", "Run", "Workspace", "cycle"]
+
+COMMANDS = ("apply (create)", "plan -refresh=false", "plan", "apply (update)", "destroy")
+TIMEOUT = 1800.0
+
+PROVIDER_CONFIG = """\
+terraform {{
+  required_providers {{
+    humanitec = {{ source = "humanitec/humanitec" }}
+  }}
+}}
+
+provider "humanitec" {{}}
+
+variable "rev" {{
+  type    = string
+  default = "1"
+}}
+
+resource "humanitec_webhook" "bench" {{
+  count    = {count}
+  id       = "{prefix}${{count.index}}"
+  app_id   = "{app}"
+  url      = "https://hooks.example.com/bench/${{var.rev}}/${{count.index}}"
+  triggers = [{{ scope = "environment", type = "created" }}]
+}}
+"""
+
+BASELINE_CONFIG = """\
+variable "rev" {{
+  type    = string
+  default = "1"
+}}
+
+resource "terraform_data" "bench" {{
+  count = {count}
+  input = "https://hooks.example.com/bench/${{var.rev}}/${{count.index}}"
+}}
+"""
+
+ARGS: dict[str, tuple[tuple[str, ...], tuple[int, ...]]] = {
+    "apply (create)": (("apply", "-auto-approve", "-var", "rev=1"), (0,)),
+    "plan -refresh=false": (
+        ("plan", "-refresh=false", "-detailed-exitcode", "-var", "rev=1"),
+        (0,),
+    ),
+    "plan": (("plan", "-detailed-exitcode", "-var", "rev=1"), (0,)),
+    "apply (update)": (("apply", "-auto-approve", "-var", "rev=2"), (0,)),
+    "destroy": (("destroy", "-auto-approve", "-var", "rev=2"), (0,)),
+}
+
+
+@dataclass(frozen=True)
+class Run:
+    """One command, measured."""
+
+    wall: float
+    terraform_cpu: float  # Terraform's own: its wait4 total minus its providers'
+    launches: tuple[Launch, ...]
+    requests: dict[str, int]
+
+    @property
+    def provider_cpu(self) -> float:
+        return sum(launch.cpu for launch in self.launches)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "wall_s": self.wall,
+            "terraform_cpu_s": self.terraform_cpu,
+            "provider_cpu_s": self.provider_cpu,
+            "launches": [
+                {"wall_s": la.wall, "cpu_s": la.cpu, "max_rss_kib": la.max_rss_kib}
+                for la in self.launches
+            ],
+            "requests": self.requests,
+        }
+
+
+@dataclass
+class Workspace:
+    """One directory: ``humanitec_webhook`` or ``terraform_data`` resources, ``count`` of them."""
+
+    kind: str  # "provider" or "baseline"
+    count: int
+    path: Path
+    argv: tuple[str, ...]
+    env: dict[str, str]
+    runs: dict[str, list[Run]] = field(default_factory=dict)
+
+    @classmethod
+    def create(
+        cls, kind: str, count: int, root: Path, argv: tuple[str, ...], env: dict[str, str], app: str
+    ) -> Workspace:
+        path = root / f"{kind}-{count}"
+        path.mkdir()
+        template = PROVIDER_CONFIG if kind == "provider" else BASELINE_CONFIG
+        prefix = f"bench-{count}-"
+        (path / "main.tf").write_text(
+            template.format(count=count, prefix=prefix, app=app), encoding="utf-8"
+        )
+        env = dict(env, **{LOG_VARIABLE: str(path / "launches.log")})
+        workspace = cls(kind, count, path, argv, env)
+        workspace.terraform("init", "-input=false", "-no-color")
+        return workspace
+
+    def terraform(self, *args: str, ok: tuple[int, ...] = (0,)) -> tuple[float, float]:
+        """Run one command; ``(wall seconds, CPU seconds of it and everything it reaped)``."""
+        with tempfile.TemporaryFile() as output:
+            start = time.perf_counter()
+            process = subprocess.Popen(
+                [*self.argv, *args],
+                cwd=self.path,
+                env=self.env,
+                stdin=subprocess.DEVNULL,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+            watchdog = threading.Timer(TIMEOUT, os.killpg, (process.pid, signal.SIGKILL))
+            watchdog.start()
+            try:
+                _, status, usage = os.wait4(process.pid, 0)
+            finally:
+                watchdog.cancel()
+            wall = time.perf_counter() - start
+            process.returncode = os.waitstatus_to_exitcode(status)
+            if process.returncode not in ok:
+                output.seek(0)
+                text = output.read().decode(errors="replace")
+                raise SystemExit(
+                    f"[{self.kind} N={self.count}] terraform {' '.join(args)} exited "
+                    f"{process.returncode}, expected {ok}:\n{text}"
+                )
+        return wall, usage.ru_utime + usage.ru_stime
+
+    def measure(self, command: str, counter: RequestCounter) -> Run:
+        args, ok = ARGS[command]
+        log = Path(self.env[LOG_VARIABLE])
+        log.unlink(missing_ok=True)
+        counter.take()
+        wall, total_cpu = self.terraform(*args, "-input=false", "-no-color", ok=ok)
+        requests = counter.take()
+        launches = tuple(read_launches(log))
+        provider_cpu = sum(launch.cpu for launch in launches)
+        return Run(wall, total_cpu - provider_cpu, launches, requests)
+
+
+def cycle(
+    pair: list[Workspace],
+    counter: RequestCounter,
+    check: Callable[[Workspace, str], None],
+    *,
+    record: bool,
+) -> None:
+    """Every command on both workspaces of ``pair``, back to back, in order."""
+    for command in COMMANDS:
+        for workspace in pair:
+            run = workspace.measure(command, counter)
+            check(workspace, command)
+            if record:
+                workspace.runs.setdefault(command, []).append(run)
