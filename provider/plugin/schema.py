@@ -20,6 +20,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import NamedTuple, Protocol, TypedDict, Unpack
 
 from . import cty
@@ -69,6 +70,11 @@ class NestedObject:
     nesting: Nesting
 
     def object_type(self) -> cty.Object:
+        return self._object_type
+
+    @cached_property
+    def _object_type(self) -> cty.Object:
+        # cty types are immutable, so one instance serves every call.
         return cty.Object({name: a.cty_type for name, a in self.attributes.items()})
 
 
@@ -120,7 +126,7 @@ class Attribute:
         ):
             raise ValueError("a computed-only nested attribute has computed-only attributes")
 
-    @property
+    @cached_property
     def cty_type(self) -> cty.CtyType:
         if self.type is not None:
             return self.type
@@ -177,14 +183,23 @@ class Schema:
                 raise ValueError(f"identity attribute {name!r} is not a plain state attribute")
 
     def object_type(self) -> cty.Object:
+        """The state's object type; built once, since every RPC on a resource decodes with it."""
+        return self._object_type
+
+    @cached_property
+    def _object_type(self) -> cty.Object:
         return cty.Object({name: a.cty_type for name, a in self.attributes.items()})
 
     def identity_type(self) -> cty.Object:
         """The identity's object type: its attributes' types in the state."""
+        return self._identity_type
+
+    @cached_property
+    def _identity_type(self) -> cty.Object:
         names = self.identity.attributes if self.identity else {}
         return cty.Object({name: self.attributes[name].cty_type for name in names})
 
-    @property
+    @cached_property
     def write_only(self) -> tuple[str, ...]:
         """Names of the write-only attributes, which state and plans always hold as null."""
         return tuple(name for name, a in self.attributes.items() if a.write_only)
