@@ -8,7 +8,8 @@ piped to grpcio listening on a unix socket inside a private 0700 directory::
     Terraform --TLS 1.2+/h2, client cert required--> 127.0.0.1:port --plain--> unix:backend (grpcio)
 
 The proxy runs an asyncio loop in one daemon thread; grpc already imports asyncio and ssl, so this
-module adds no import time to a launch.
+module adds no import time to a launch. Bytes are piped by protocol callbacks, not streams: an
+RPC is a handful of small HTTP/2 frames each way, so the cost per chunk is what counts.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import secrets
 import socket
 import ssl
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
@@ -35,7 +37,6 @@ logger = logging.getLogger("provider.plugin.tls")
 _HANDSHAKE_TIMEOUT = 10.0  # an idle or stalled client is dropped after this
 _CLOSE_TIMEOUT = 2.0  # wait this long for a peer's close_notify, then abort
 _START_TIMEOUT = 10.0
-_CHUNK = 256 * 1024
 
 
 class MutualTLSProxy:
@@ -116,8 +117,10 @@ class MutualTLSProxy:
             loop = asyncio.get_running_loop()
             loop.set_exception_handler(_log_loop_exception)
             self._stopping = asyncio.Event()
-            server = await asyncio.start_server(
-                lambda reader, writer: self._handle(reader, writer, context), "127.0.0.1", 0
+            server = await loop.create_server(
+                lambda: _Accepted(lambda transport: self._accept(transport, context)),
+                "127.0.0.1",
+                0,
             )
         except BaseException as exc:
             started.set_exception(exc)
@@ -136,86 +139,152 @@ class MutualTLSProxy:
             await asyncio.gather(*self._connections, return_exceptions=True)
             logger.debug("stopped")
 
-    async def _handle(
-        self,
-        client_reader: asyncio.StreamReader,
-        client: asyncio.StreamWriter,
-        context: ssl.SSLContext,
-    ) -> None:
-        number = next(self._ids)
-        task = asyncio.current_task()
-        assert task is not None
+    def _accept(self, transport: asyncio.Transport, context: ssl.SSLContext) -> None:
+        task = asyncio.get_running_loop().create_task(self._handle(transport, context))
         self._connections.add(task)
         task.add_done_callback(self._connections.discard)
-        raw = client.get_extra_info("socket")
+
+    async def _handle(self, raw: asyncio.Transport, context: ssl.SSLContext) -> None:
+        number = next(self._ids)
+        loop = asyncio.get_running_loop()
+        client = _Pipe()
         try:
             if self._stopping is None or self._stopping.is_set():
                 raise ConnectionAbortedError("the proxy is stopping")
-            # Without TCP_NODELAY every RPC stalls ~40 ms (Nagle + delayed ACK). asyncio sets it
-            # only if the listener was made with proto=IPPROTO_TCP (the spike's sock= was not).
-            raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            await client.start_tls(context, ssl_handshake_timeout=_HANDSHAKE_TIMEOUT)
+            # Without TCP_NODELAY every RPC stalls ~40 ms (Nagle + delayed ACK); asyncio sets it
+            # only on some listeners, so set it here whatever the loop did.
+            sock = raw.get_extra_info("socket")
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            tls = await loop.start_tls(
+                raw, client, context, server_side=True, ssl_handshake_timeout=_HANDSHAKE_TIMEOUT
+            )
         except BaseException as exc:
-            # Any TLS layer is torn down already, and our stream never sees connection_lost.
-            client.transport.abort()
+            # Any TLS layer is torn down already, and our protocol never sees connection_lost.
+            raw.abort()
             if not isinstance(exc, Exception):
                 raise
             logger.debug("connection %d: handshake failed: %s", number, _describe(exc))
             return
-        tls = client.get_extra_info("ssl_object")
-        nodelay = raw.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+        assert tls is not None
+        client.connection_made(tls)
+        ssl_object = tls.get_extra_info("ssl_object")
+        nodelay = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
         logger.debug(
             "connection %d: %s, alpn %s, TCP_NODELAY=%d",
-            *(number, tls.version(), tls.selected_alpn_protocol(), nodelay),
+            *(number, ssl_object.version(), ssl_object.selected_alpn_protocol(), nodelay),
             extra={"tcp_nodelay": nodelay},
         )
-        writers = [client]
+        pipes = [client]
         try:
             try:
-                backend_reader, backend = await asyncio.open_unix_connection(self._backend)
+                _, backend = await loop.create_unix_connection(_Pipe, self._backend)
             except OSError as exc:
                 logger.debug("connection %d: backend unreachable: %s", number, _describe(exc))
                 return
-            writers.append(backend)
-            outcome = await _pipe((client_reader, backend), (backend_reader, client))
+            pipes.append(backend)
+            client.link(backend)
+            backend.link(client)
+            await asyncio.wait(
+                [asyncio.ensure_future(p.ended) for p in pipes],
+                return_when=asyncio.FIRST_COMPLETED,
+            )
+            outcome = next((p.ended.result() for p in pipes if p.ended.done()), "end of stream")
             logger.debug("connection %d: closing (%s)", number, outcome)
         finally:
-            await _close(writers)
+            await _close(pipes)
 
 
-async def _pipe(*directions: tuple[asyncio.StreamReader, asyncio.StreamWriter]) -> str:
-    """Copy each reader to its writer until one direction ends; say why it ended."""
-    pumps = [asyncio.create_task(_pump(reader, writer)) for reader, writer in directions]
-    try:
-        await asyncio.wait(pumps, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for pump in pumps:
-            pump.cancel()
-        outcomes = await asyncio.gather(*pumps, return_exceptions=True)
-    errors = [_describe(o) for o in outcomes if isinstance(o, Exception)]
-    return errors[0] if errors else "end of stream"
+class _Accepted(asyncio.Protocol):
+    """A freshly accepted TCP connection: reading stays off until ``start_tls`` takes over,
+    so not a byte of the ClientHello can reach a protocol that would drop it."""
+
+    def __init__(self, accept: Callable[[asyncio.Transport], None]) -> None:
+        self._accept = accept
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        transport.pause_reading()
+        self._accept(transport)
 
 
-async def _pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-    while data := await reader.read(_CHUNK):
-        writer.write(data)
-        await writer.drain()
+class _Pipe(asyncio.Protocol):
+    """One side of a connection: what it receives is written straight to the other side.
+
+    Protocol callbacks rather than streams: each chunk costs one event-loop callback and one
+    write, with no reader task, future or drain in between. Back-pressure is the transports'
+    own: when one side's write buffer fills, the other side stops reading until it drains.
+    """
+
+    def __init__(self) -> None:
+        self.transport: asyncio.Transport | None = None
+        loop = asyncio.get_running_loop()
+        self.ended: asyncio.Future[str] = loop.create_future()  # EOF or connection lost
+        self.lost: asyncio.Future[None] = loop.create_future()  # the transport is closed
+        self._peer: _Pipe | None = None
+        self._pending: list[bytes] = []
+        self._peer_must_pause = False
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+
+    def link(self, peer: _Pipe) -> None:
+        """Start forwarding to ``peer``, first what arrived before it existed."""
+        self._peer = peer
+        assert peer.transport is not None
+        if self._pending:
+            peer.transport.write(b"".join(self._pending))
+            self._pending.clear()
+        if self._peer_must_pause:
+            peer.transport.pause_reading()
+
+    def data_received(self, data: bytes) -> None:
+        peer = self._peer
+        if peer is not None and peer.transport is not None:
+            peer.transport.write(data)
+        else:
+            self._pending.append(data)
+
+    def eof_received(self) -> bool:
+        self._end("end of stream")
+        return False  # close this side; the handler closes the other
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._end(_describe(exc) if exc is not None else "end of stream")
+        if not self.lost.done():
+            self.lost.set_result(None)
+
+    def pause_writing(self) -> None:
+        # Our transport is full: stop reading what would be written to it.
+        if self._peer is not None and self._peer.transport is not None:
+            self._peer.transport.pause_reading()
+        else:
+            self._peer_must_pause = True
+
+    def resume_writing(self) -> None:
+        self._peer_must_pause = False
+        if self._peer is not None and self._peer.transport is not None:
+            self._peer.transport.resume_reading()
+
+    def _end(self, outcome: str) -> None:
+        if not self.ended.done():
+            self.ended.set_result(outcome)
 
 
-async def _close(writers: list[asyncio.StreamWriter]) -> None:
+async def _close(pipes: list[_Pipe]) -> None:
     # close() first and synchronously, so that cancellation cannot skip it; then give TLS a
     # moment for close_notify (unless the proxy is stopping), and abort whatever is left.
-    for writer in writers:
-        writer.close()
+    transports = [p.transport for p in pipes if p.transport is not None]
+    for transport in transports:
+        transport.close()
     task = asyncio.current_task()
     try:
         if task is not None and not task.cancelling():
-            waiting = asyncio.gather(*(w.wait_closed() for w in writers), return_exceptions=True)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(waiting, _CLOSE_TIMEOUT)
+                await asyncio.wait_for(asyncio.gather(*(p.lost for p in pipes)), _CLOSE_TIMEOUT)
     finally:
-        for writer in writers:
-            writer.transport.abort()
+        for transport in transports:
+            transport.abort()
 
 
 def _describe(exc: BaseException) -> str:
