@@ -393,7 +393,7 @@ def main(argv: list[str] | None = None) -> int:
     result = {
         "meta": {
             "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-            "command": "make bench" if not options.quick else "python -m benchmarks.bench --quick",
+            "command": " ".join(["python -m benchmarks.bench", *(argv or sys.argv[1:])]),
             "cpus": os.cpu_count(),
             "load_before": load_before,
             "load_after": os.getloadavg()[0],

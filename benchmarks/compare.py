@@ -1,0 +1,71 @@
+"""Two ``make bench`` JSON files side by side: the figures a change is judged by.
+
+Run: ``python -m benchmarks.compare BEFORE.json AFTER.json`` prints a Markdown table with,
+for each N and command, the ratio to ``terraform_data``, the provider's CPU per resource,
+Terraform's own CPU relative to ``terraform_data``'s, and peak RSS; then the start-up ratios.
+Ratios and CPU times are what survive a noisy machine; wall seconds are left out.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+X = "\u00d7"
+
+
+def _rows(result: dict[str, Any]) -> dict[tuple[int, str], dict[str, Any]]:
+    return {(r["n"], r["command"]): r for r in result["workloads"]}
+
+
+def compare(before: dict[str, Any], after: dict[str, Any]) -> str:
+    lines = [
+        f"| N | command | ratio to td, before {ARROW} after | provider CPU ms / resource "
+        f"| Terraform CPU {X} td's | peak RSS MiB |",
+        "|---|---|---|---|---|---|",
+    ]
+    old, new = _rows(before), _rows(after)
+    for key in sorted(old.keys() & new.keys(), key=lambda k: (k[0], k[1])):
+        a, b = old[key], new[key]
+        lines.append(
+            f"| {key[0]} | `{key[1]}` | {a['ratio']:.2f} {ARROW} {b['ratio']:.2f} | "
+            f"{a['provider_cpu_ms_per_resource']:.2f} {ARROW} "
+            f"{b['provider_cpu_ms_per_resource']:.2f} | "
+            f"{_tf(a):.2f} {ARROW} {_tf(b):.2f} | {a['peak_rss_mib']:.1f} {ARROW} "
+            f"{b['peak_rss_mib']:.1f} |"
+        )
+    lines += ["", f"| start-up | {X} `import grpc`, before {ARROW} after |", "|---|---|"]
+    floor = 'python -I -c "import grpc"'
+    for label in before["startup"].keys() & after["startup"].keys():
+        if label == floor:
+            continue
+        ratios = [
+            run["startup"][label]["median_ms"] / run["startup"][floor]["median_ms"]
+            for run in (before, after)
+        ]
+        lines.append(f"| {label} | {ratios[0]:.2f} {ARROW} {ratios[1]:.2f} |")
+    return "\n".join(lines) + "\n"
+
+
+def _tf(row: dict[str, Any]) -> float:
+    baseline = row["baseline_terraform_cpu_s"]
+    return float(row["terraform_cpu_s"]) / baseline if baseline else float("nan")
+
+
+ARROW = "\u2192"
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 2:
+        print("usage: python -m benchmarks.compare BEFORE.json AFTER.json", file=sys.stderr)
+        return 2
+    before, after = (json.loads(Path(p).read_text(encoding="utf-8")) for p in args)
+    print(compare(before, after), end="")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
