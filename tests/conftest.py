@@ -22,13 +22,13 @@ _RUNTIME_DIR = "XDG_RUNTIME_DIR"
 _session: dict[str, str | None] = {}
 
 
-def pytest_configure(config: pytest.Config) -> None:
+def pytest_sessionstart(session: pytest.Session) -> None:
     _session["previous"] = os.environ.get(_RUNTIME_DIR)
     _session["directory"] = tempfile.mkdtemp(prefix="tph-run-")
     os.environ[_RUNTIME_DIR] = _session["directory"]
 
 
-def pytest_unconfigure(config: pytest.Config) -> None:
+def pytest_sessionfinish(session: pytest.Session) -> None:
     directory = _session.get("directory")
     if directory is None:
         return

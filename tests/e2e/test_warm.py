@@ -8,7 +8,6 @@ test has its own socket directory and stops its warm processes (tests/warm.py).
 
 from __future__ import annotations
 
-import base64
 import os
 import re
 import shutil
@@ -19,6 +18,7 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -39,8 +39,9 @@ from tests.goplugin import Identity, make_identity
 from tests.plugin.test_serve import Launched, get_schema, secure_channel, shutdown
 from tests.warm import alive, stop_warm_processes, warm_pids
 
-from .conftest import TOKEN, new_workspace
+from .checks import new_app
 from .configs import config, webhook
+from .conftest import TOKEN, new_workspace
 from .harness import Terraform, Workspace, available_terraforms
 
 TIMEOUT = 60.0
@@ -122,7 +123,7 @@ class Launch:
         with secure_channel(self.launched, client) as channel:
             assert get_schema(channel).resource_schemas["humanitec_webhook"]
             shutdown(channel)
-        _, self.stderr = self.process.communicate(timeout=TIMEOUT)
+        self.stderr += self.process.communicate(timeout=TIMEOUT)[1]
         return self.process.returncode
 
 
@@ -183,6 +184,20 @@ def test_a_later_launch_is_served_by_a_fork_of_the_warm_process(
     assert f"PPid:\t{warm}\n" in status  # a fork of the warm process, not a new interpreter
     assert started.finish(client) == 0
     assert sockets(warm_dir), "the warm process keeps serving"
+
+
+def test_launches_at_once_each_log_at_their_own_level_to_their_own_stderr(
+    launcher: str, warm_dir: Path, client: Identity, warm: int
+) -> None:
+    chatty = launch(launcher, plugin_env(warm_dir, client, TF_LOG_PROVIDER="debug"))
+    quiet = launch(launcher, plugin_env(warm_dir, client, TF_LOG_PROVIDER="info"))
+    children = {read_until_served(chatty)[1], read_until_served(quiet)[1]}
+    assert len(children) == 2 and all(alive(c) for c in children)  # both running at once
+    assert chatty.finish(client) == 0
+    assert quiet.finish(client) == 0
+    assert '"@level": "debug"' in chatty.stderr  # e.g. the TLS terminator's "listening on"
+    assert '"@level": "debug"' not in quiet.stderr
+    assert SERVED in quiet.stderr  # the launcher's own line is at info level
 
 
 def test_the_directory_and_its_files_are_the_owners_only(warm_dir: Path, warm: int) -> None:
@@ -354,3 +369,128 @@ def test_a_broken_or_stale_warm_process_never_makes_a_launch_worse(
     assert started.finish(client) == 0
     assert started.served_by() is None
     assert said in started.stderr
+
+
+# --- with real Terraform -----------------------------------------------------------------------
+
+OTHER_TOKEN = "e2e-other-token-9876543210"
+ON_BUNDLED = pytest.mark.parametrize(
+    "terraform", available_terraforms()[:1], indirect=True, ids=lambda t: t.name
+)
+
+
+def warm_workspace(
+    terraform: Terraform,
+    initialised: Path,
+    cli_config: Path,
+    path: Path,
+    env: dict[str, str],
+    warm_dir: Path,
+    app_id: str,
+) -> Workspace:
+    log = path.parent / f"{path.name}.log"
+    workspace = new_workspace(terraform, initialised, cli_config, path, env)
+    workspace.env.update(HUMANITEC_PROVIDER_WARM_DIR=str(warm_dir), TF_LOG_PATH=str(log))
+    workspace.write(config(webhook(webhook_id="warm-hook", app_id=app_id)))
+    return workspace
+
+
+def terraform_log(workspace: Workspace) -> str:
+    return Path(workspace.env["TF_LOG_PATH"]).read_text(encoding="utf-8", errors="replace")
+
+
+@ON_BUNDLED
+def test_terraform_is_served_by_warm_children_end_to_end(
+    terraform: Terraform,
+    initialised: Path,
+    cli_config: Path,
+    tmp_path: Path,
+    workspace_env: dict[str, str],
+    warm_dir: Path,
+    api: httpx.Client,
+    app_id: str,
+) -> None:
+    workspace = warm_workspace(
+        terraform, initialised, cli_config, tmp_path / "ws", workspace_env, warm_dir, app_id
+    )
+    workspace.env["TF_LOG"] = "debug"
+    workspace.run("validate", "-no-color")  # its launch starts the warm process
+    server = wait_until_warm(warm_dir)
+    Path(workspace.env["TF_LOG_PATH"]).unlink()
+
+    workspace.apply()
+    log = terraform_log(workspace)
+    launches = log.count("provider: plugin started")
+    served = re.findall(SERVED + r" (\d+)", log)
+    assert launches >= 3, log[-3000:]
+    assert served == [str(server)] * launches  # every launch of the command, by this process
+    response = api.get(f"/apps/{app_id}/webhooks/warm-hook")
+    assert response.status_code == 200, response.text
+    assert workspace.plan_exit_code() == 0
+
+
+@pytest.fixture(scope="module")
+def other_emulator() -> Iterator[EmulatorServer]:
+    with EmulatorServer(token=OTHER_TOKEN) as server:
+        yield server
+
+
+@ON_BUNDLED
+def test_two_runs_at_once_never_see_each_others_settings_or_logs(
+    terraform: Terraform,
+    initialised: Path,
+    cli_config: Path,
+    tmp_path: Path,
+    emulator: EmulatorServer,
+    other_emulator: EmulatorServer,
+    warm_dir: Path,
+) -> None:
+    runs = []
+    for name, server, token, tf_log in (
+        ("a", emulator, TOKEN, "debug"),
+        ("b", other_emulator, OTHER_TOKEN, "json"),
+    ):
+        org = f"org-{name}-{uuid.uuid4().hex[:8]}"
+        with httpx.Client(
+            base_url=f"{server.url}/orgs/{org}",
+            headers={"Authorization": f"Bearer {token}"},
+            trust_env=False,
+        ) as api:
+            app = new_app(api)
+        env = {
+            "HUMANITEC_API_PREFIX": server.url,
+            "HUMANITEC_ORG": org,
+            "HUMANITEC_TOKEN": token,
+            "TF_LOG": tf_log,
+        }
+        workspace = warm_workspace(
+            terraform, initialised, cli_config, tmp_path / name, env, warm_dir, app
+        )
+        runs.append((workspace, server, token, org, app))
+    runs[0][0].run("validate", "-no-color")
+    wait_until_warm(warm_dir)
+    for workspace, *_ in runs:
+        Path(workspace.env["TF_LOG_PATH"]).unlink(missing_ok=True)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        results = list(pool.map(lambda run: run[0].apply(), runs))
+
+    (a, _, _, org_a, _), (b, _, _, org_b, _) = runs
+    log_a, log_b = terraform_log(a), terraform_log(b)
+    assert SERVED in log_a, log_a[-3000:]
+    assert SERVED in log_b, log_b[-3000:]
+    assert log_b.startswith("{")  # TF_LOG=json: Terraform's own format, per run
+    assert f"orgs/{org_a}/" in log_a  # the provider's debug records of its API calls
+    assert f"orgs/{org_b}/" in log_b
+    assert org_b not in log_a
+    assert org_a not in log_b
+    everything = log_a + log_b + "".join(r.output for r in results)
+    assert TOKEN not in everything
+    assert OTHER_TOKEN not in everything
+    for _, server, token, org, app in runs:  # each run's webhook went to its own API and org
+        with httpx.Client(
+            base_url=server.url, headers={"Authorization": f"Bearer {token}"}, trust_env=False
+        ) as api:
+            assert api.get(f"/orgs/{org}/apps/{app}/webhooks/warm-hook").status_code == 200
+            other = org_b if org == org_a else org_a
+            assert api.get(f"/orgs/{other}/apps").json() == []
