@@ -116,10 +116,10 @@ def preload() -> None:
     """Import what any launch may need and warm the schema caches (no server, no channel)."""
     for name in PRELOAD:
         importlib.import_module(name)
-    from provider.cli import _make_provider
     from provider.plugin.servicer import ProviderServicer
+    from provider.provider import HumanitecProvider
 
-    ProviderServicer(_make_provider()).handlers()["GetProviderSchema"](b"", None)
+    ProviderServicer(HumanitecProvider()).handlers()["GetProviderSchema"](b"", None)
 
 
 def _listen(socket_path: str) -> socket.socket:
