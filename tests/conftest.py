@@ -24,8 +24,9 @@ _session: dict[str, str | None] = {}
 
 def pytest_sessionstart(session: pytest.Session) -> None:
     _session["previous"] = os.environ.get(_RUNTIME_DIR)
-    _session["directory"] = tempfile.mkdtemp(prefix="tph-run-")
-    os.environ[_RUNTIME_DIR] = _session["directory"]
+    directory = tempfile.mkdtemp(prefix="tph-run-")
+    _session["directory"] = directory
+    os.environ[_RUNTIME_DIR] = directory
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:

@@ -12,8 +12,11 @@ socket. It
 4. listens on ``KEY.sock`` in the 0700 directory (bound under a temporary name, chmod
    0600, then renamed into place), and serves launches one at a time:
    the peer's uid must be ours (``SO_PEERCRED``), the request's key must be ours;
-5. reports each child's end on the launch's connection (``exit N`` / ``signal N``);
-6. stops accepting when idle for ``idle_seconds`` with no child alive, when its
+5. prepares the next child's TLS certificate when nothing else happens (each is
+   handed to exactly one child, then forgotten), so a child's handshake does not wait
+   for the key generation;
+6. reports each child's end on the launch's connection (``exit N`` / ``signal N``);
+7. stops accepting when idle for ``idle_seconds`` with no child alive, when its
    installation changed on disk, or on SIGTERM/SIGINT/SIGHUP, and exits once its
    children have: a child's parent check (see :func:`provider.plugin.serve.serve`)
    would otherwise end it.
@@ -37,6 +40,11 @@ import threading
 import time
 from collections.abc import Callable
 from typing import NoReturn
+
+from provider.plugin._certificate import (
+    forget_prepared_certificate,
+    prepare_server_certificate,
+)
 
 from .protocol import (
     FDS_PER_REQUEST,
@@ -76,6 +84,7 @@ PRELOAD = (
 )
 """What a launch may import: all of it is paid here, once."""
 REQUEST_TIMEOUT = 2.0
+_PREPARE_AFTER_SECONDS = 0.05
 KEY_CHECK_SECONDS = 10.0
 _STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -206,6 +215,7 @@ class WarmServer:
         self._lock = lock
         self._children: dict[int, _Child] = {}
         self._stop_requested = False
+        self._certificate_ready = False
         self._selector = selectors.DefaultSelector()
         self._wake_read, self._wake_write = socket.socketpair()
         self._wake_read.setblocking(False)
@@ -223,9 +233,15 @@ class WarmServer:
             timeout = max(
                 0.0, min(last_busy + self._idle_seconds, next_key_check) - time.monotonic()
             )
-            for selected, _ in self._selector.select(timeout if self._listener else None):
-                callback: Callable[[], None] = selected.data
+            if not self._certificate_ready:
+                timeout = min(timeout, _PREPARE_AFTER_SECONDS)
+            selected = self._selector.select(timeout if self._listener else None)
+            for key, _ in selected:
+                callback: Callable[[], None] = key.data
                 callback()
+            if not selected and not self._certificate_ready and self._listener is not None:
+                prepare_server_certificate()  # in a quiet moment, not on a launch's clock
+                self._certificate_ready = True
             now = time.monotonic()
             if self._children:
                 last_busy = now
@@ -308,6 +324,8 @@ class WarmServer:
             run(request, fds, self._descriptors(conn))
         for fd in fds:
             os.close(fd)
+        forget_prepared_certificate()  # the child has it; no other process may
+        self._certificate_ready = False
         pidfd = os.pidfd_open(pid)
         self._children[pid] = _Child(pidfd, conn)
         self._selector.register(pidfd, selectors.EVENT_READ, lambda: self._reap(pid))

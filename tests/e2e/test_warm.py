@@ -192,7 +192,8 @@ def test_launches_at_once_each_log_at_their_own_level_to_their_own_stderr(
     chatty = launch(launcher, plugin_env(warm_dir, client, TF_LOG_PROVIDER="debug"))
     quiet = launch(launcher, plugin_env(warm_dir, client, TF_LOG_PROVIDER="info"))
     children = {read_until_served(chatty)[1], read_until_served(quiet)[1]}
-    assert len(children) == 2 and all(alive(c) for c in children)  # both running at once
+    assert len(children) == 2
+    assert all(alive(c) for c in children)  # both running at once
     assert chatty.finish(client) == 0
     assert quiet.finish(client) == 0
     assert '"@level": "debug"' in chatty.stderr  # e.g. the TLS terminator's "listening on"
