@@ -244,7 +244,7 @@ def _log(environ: os._Environ[str] | dict[str, str], message: str, *, level: str
         return
     now = time.time()
     stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now % 1 * 1e6):06d}"
-    text = message.replace("\\", "\\\\").replace('"', '\\"')
+    text = message.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
     os.write(
         2,
         (

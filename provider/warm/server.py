@@ -36,7 +36,6 @@ import selectors
 import signal
 import socket
 import sys
-import threading
 import time
 from collections.abc import Callable
 from typing import NoReturn
@@ -93,6 +92,10 @@ _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 def main(directory: str, key: str, idle_seconds: float) -> NoReturn:
     """Run the warm process for installation ``key``; never returns."""
     os.closerange(3, 1 << 16)  # anything a launcher let through is not ours to hold
+    try:  # reaping by pidfd needs Linux 5.3; without it, launches serve in-process
+        os.close(os.pidfd_open(os.getpid()))
+    except (AttributeError, OSError) as exc:
+        _exit(f"no pidfd support: {exc}")
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     if not ensure_private_dir(directory):
         _exit(f"{directory} is not a private directory of ours")
@@ -112,7 +115,7 @@ def main(directory: str, key: str, idle_seconds: float) -> NoReturn:
     preload()
     if installation_key(_PACKAGE_DIR, sys.path) != key:
         _exit("the installation changed during start-up", lock)
-    threads = threading.active_count()
+    threads = len(os.listdir("/proc/self/task"))  # grpc's C threads count too
     if threads != 1:  # a fork would copy locks held by the others
         _exit(f"{threads} threads after the imports; forking is not safe", lock)
     _log(f"imports done in {1000 * (time.monotonic() - started):.0f} ms")
@@ -238,7 +241,10 @@ class WarmServer:
             selected = self._selector.select(timeout if self._listener else None)
             for key, _ in selected:
                 callback: Callable[[], None] = key.data
-                callback()
+                try:
+                    callback()
+                except Exception as exc:  # a bad launch must not end the others' children
+                    _log(f"error: {exc!r}")
             if not selected and not self._certificate_ready and self._listener is not None:
                 prepare_server_certificate()  # in a quiet moment, not on a launch's clock
                 self._certificate_ready = True
@@ -329,7 +335,7 @@ class WarmServer:
         pidfd = os.pidfd_open(pid)
         self._children[pid] = _Child(pidfd, conn)
         self._selector.register(pidfd, selectors.EVENT_READ, lambda: self._reap(pid))
-        _log(f"child {pid}: launch {len(self._children)} running")
+        _log(f"child {pid} forked ({len(self._children)} running)")
 
     def _descriptors(self, conn: socket.socket) -> list[int]:
         """Every descriptor of ours a child must close: the others' connections among them."""
