@@ -325,9 +325,12 @@ class WarmServer:
             self._refuse(conn, fds, "fork")
             return
         if pid == 0:
-            from .child import run
+            try:
+                from .child import run
 
-            run(request, fds, self._descriptors(conn))
+                run(request, fds, self._descriptors(conn))
+            finally:
+                os._exit(1)  # never back into this loop: it is the warm process's
         for fd in fds:
             os.close(fd)
         forget_prepared_certificate()  # the child has it; no other process may
