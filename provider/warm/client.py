@@ -61,7 +61,10 @@ def serve_warm(environ: os._Environ[str] = os.environ) -> int | None:
             conn.connect(socket_path)
         except (FileNotFoundError, ConnectionRefusedError):
             started = start_server(directory, key, environ)
-            _log(environ, "no warm process yet; " + ("starting one" if started else "one starts"))
+            _log(
+                environ,
+                "no warm process yet; " + ("starting one" if started else "one is starting"),
+            )
             return None
         if peer_uid(conn) != os.getuid():
             _log(environ, "warm start refused: the socket's owner is another user")
@@ -109,10 +112,14 @@ def _hand_over(conn: _socket.socket, key: str, environ: os._Environ[str]) -> int
             _log(environ, f"warm start refused: {child} is no child of {server}; in-process")
             os.close(pidfd)
             return None
-        _forward_signals(pidfd)
         _log(environ, f"served by warm process {server}, child {child}", level="info")
         _send_with_fds(ours, b"go\n", [0, 1, 2])  # from here on the child serves: no way back
-        return _exit_code(conn, ours)
+        try:
+            _forward_signals(pidfd)
+            return _exit_code(conn, ours)
+        except OSError as exc:  # never None now: the launch must not be served twice
+            os.write(2, f"terraform-provider-humanitec: lost the warm child: {exc}\n".encode())
+            return 1
     finally:
         theirs.close()
         ours.close()

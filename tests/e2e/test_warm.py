@@ -273,6 +273,22 @@ def test_a_signal_to_the_launcher_reaches_the_child_and_its_end_is_the_launchers
     assert not alive(child)
 
 
+def test_a_killed_warm_process_takes_its_children_and_the_next_launch_serves_in_process(
+    launcher: str, warm_dir: Path, client: Identity, warm: int
+) -> None:
+    started = launch(launcher, plugin_env(warm_dir, client))
+    _, child = read_until_served(started)
+    os.kill(warm, signal.SIGKILL)
+    started.stderr += started.process.communicate(timeout=TIMEOUT)[1]
+    assert started.process.returncode == 1
+    assert "did not report how it ended" in started.stderr
+    assert not alive(child)
+    after = launch(launcher, plugin_env(warm_dir, client))  # its socket is left, dead
+    assert after.finish(client) == 0
+    assert after.served_by() is None
+    assert "starting one" in after.stderr
+
+
 @pytest.mark.parametrize("warm_start", ["1", "0"])
 def test_the_launcher_exits_with_the_status_the_provider_ended_with(
     launcher: str, warm_dir: Path, client: Identity, warm: int, warm_start: str
