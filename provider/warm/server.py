@@ -89,12 +89,14 @@ PRELOAD = (
 REQUEST_TIMEOUT = 2.0
 _PREPARE_AFTER_SECONDS = 0.05
 KEY_CHECK_SECONDS = 10.0
+MIN_IDLE_SECONDS = 1.0
 _STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def main(directory: str, key: str, idle_seconds: float) -> NoReturn:
     """Run the warm process for installation ``key``; never returns."""
+    idle_seconds = max(idle_seconds, MIN_IDLE_SECONDS)
     os.closerange(3, 1 << 16)  # anything a launcher let through is not ours to hold
     try:  # reaping by pidfd needs Linux 5.3; without it, launches serve in-process
         os.close(os.pidfd_open(os.getpid()))
