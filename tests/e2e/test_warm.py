@@ -35,6 +35,7 @@ from provider.install import install_into_mirror
 from provider.launch import MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE
 from provider.warm.client import start_server
 from provider.warm.protocol import installation_key
+from provider.warm.server import KEY_CHECK_SECONDS
 from tests.goplugin import Identity, make_identity
 from tests.plugin.test_serve import Launched, get_schema, secure_channel, shutdown
 from tests.warm import alive, stop_warm_processes, warm_pids
@@ -359,6 +360,26 @@ def other_installation(path: Path) -> None:
     theirs = path.parent / f"{key}.sock"
     wait_for(lambda: listening(theirs), "the other installation's warm process")
     theirs.rename(path)
+
+
+def test_a_warm_process_whose_installation_changed_stops(
+    warm_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An upgrade (here: a package added to a directory on its sys.path) retires it."""
+    site = tmp_path / "site-packages"
+    site.mkdir()
+    monkeypatch.setattr(sys, "path", [str(site), *sys.path])
+    key = installation_key(PACKAGE_DIR, sys.path)
+    warm_dir.mkdir(mode=0o700)
+    assert start_server(str(warm_dir), key, {})
+    wait_for(lambda: listening(warm_dir / f"{key}.sock"), "the warm process")
+    (pid,) = warm_pids(warm_dir)
+    (site / "upgraded-9.9.dist-info").mkdir()
+    wait_for(
+        lambda: not alive(pid), "the stale warm process to stop", timeout=KEY_CHECK_SECONDS + 20
+    )
+    assert "the installation changed" in (warm_dir / f"{key}.log").read_text(encoding="utf-8")
+    assert sockets(warm_dir) == []
 
 
 @pytest.mark.parametrize(
