@@ -9,7 +9,6 @@ Layout (arrows point one way only)::
     emulator/  a local Humanitec webhook API for tests, the demo and offline use
 """
 
-
 from __future__ import annotations
 
 from typing import TYPE_CHECKING

@@ -22,16 +22,29 @@ from types import FrameType
 
 import pydantic
 
-from provider.emulator.app import create_app
-from provider.emulator.server import bind_socket, make_server, url_for
 from provider.emulator.store import WebhookStore
 
 __all__ = ["main"]
+
+MISSING_EXTRA = (
+    "humanitec-emulator: its server stack ({module}) is not installed. It is an extra,\n"
+    "left out of a plain install and of the release bundle. Install it with:\n\n"
+    "    pip install 'terraform-provider-humanitec[emulator]'\n"
+)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the emulator until SIGINT/SIGTERM; returns the process exit status."""
     args = _parser().parse_args(argv)
+    try:
+        from provider.emulator.app import create_app
+        from provider.emulator.server import bind_socket, make_server, url_for
+    except ImportError as error:
+        module = (error.name or "").partition(".")[0]
+        if module not in ("starlette", "uvicorn"):
+            raise
+        sys.stderr.write(MISSING_EXTRA.format(module=module))
+        return 2
     logging.basicConfig(
         stream=sys.stderr,
         level=logging.INFO if args.access_log else logging.WARNING,
