@@ -102,7 +102,6 @@ def build_bundle(version: str, work: Path) -> Path:
         "-m",
         "PyInstaller",
         "--noconfirm",
-        "--clean",
         "--onedir",
         "--log-level=WARN",
         "--debug=noarchive",
@@ -127,10 +126,10 @@ def write_zip(bundle: Path, target: Path) -> None:
     No directory entries: Terraform's ``h1:`` hash of a zip covers every entry, and of an
     unpacked directory only the files; leaving them out makes the two agree.
     """
-    files = sorted(p for p in bundle.rglob("*") if p.is_file())
+    files = {p.relative_to(bundle).as_posix(): p for p in bundle.rglob("*") if p.is_file()}
     with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as archive:
-        for path in files:
-            info = zipfile.ZipInfo(path.relative_to(bundle).as_posix(), ZIP_DATE)
+        for name, path in sorted(files.items()):
+            info = zipfile.ZipInfo(name, ZIP_DATE)
             info.external_attr = (stat.S_IFREG | stat.S_IMODE(path.stat().st_mode)) << 16
             info.create_system = 3  # Unix, so unzip tools honour the mode bits
             info.compress_type = zipfile.ZIP_DEFLATED
@@ -170,8 +169,10 @@ def sign(sums: Path, key: str) -> Path:
     signature = sums.with_name(sums.name + ".sig")
     signature.unlink(missing_ok=True)
     subprocess.run(
-        ["gpg", "--batch", "--yes", "--local-user", key, "--output", str(signature)]
-        + ["--detach-sign", str(sums)],
+        [
+            *("gpg", "--batch", "--yes", "--local-user", key),
+            *("--output", str(signature), "--detach-sign", str(sums)),
+        ],
         check=True,
     )
     return signature

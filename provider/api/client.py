@@ -92,7 +92,9 @@ class HumanitecClient:
         max_retries: int = retry.DEFAULT_MAX_RETRIES,
     ) -> None:
         if app_version is None:
-            from provider import __version__ as app_version
+            from provider import __version__
+
+            app_version = __version__
         prefix = _config.parse_api_prefix(api_prefix, token)
         _config.check_arguments(
             org_id, token, app_version=app_version, timeout=timeout, max_retries=max_retries
