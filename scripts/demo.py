@@ -23,6 +23,8 @@ from pathlib import Path
 
 import httpx
 
+from provider.install import HOME_VARIABLE
+
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 ORG, APP, TOKEN = "demo-org", "demo-app", "demo-token"
@@ -69,6 +71,8 @@ def main() -> int:
     terraform = terraform_command()
     with tempfile.TemporaryDirectory(prefix="humanitec-demo-") as tmp:
         work = Path(tmp)
+        # The demo's installation is recorded here too, not in ~/.local/share.
+        os.environ[HOME_VARIABLE] = str(work / "installations")
         banner("Starting the Humanitec API emulator")
         emulator, url = start_emulator(work)
         try:
