@@ -112,6 +112,8 @@ def build_bundle(version: str, work: Path) -> Path:
         f"--specpath={work}",
         f"--add-data={metadata}{os.pathsep}{metadata.name}",
         *(f"--exclude-module={module}" for module in EXCLUDED_MODULES),
+        # Debug symbols are most of a self-built libpython (pyenv's: 23 of 26 MB).
+        *(["--strip"] if sys.platform != "win32" and shutil.which("strip") else []),
         str(ROOT / "scripts" / "bundle_entry.py"),
     ]
     # PYTHONPATH would let another checkout's provider win over --paths.
