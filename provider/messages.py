@@ -56,10 +56,15 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
     key = word.strip().lower()
     if key in folded:
         return folded[key]
+    if len(key) > _GUESSED:
+        return None  # no misspelling of a short name; and difflib is slow on 1 MB
     import difflib
 
     found = difflib.get_close_matches(key, list(folded), n=1, cutoff=0.6)
     return folded[found[0]] if found else None
+
+
+_GUESSED = 100
 
 
 def go_quote(text: str) -> str:

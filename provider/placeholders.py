@@ -6,8 +6,10 @@ name, or one the webhook's triggers do not provide, is otherwise found only in
 production, by someone reading an unfilled field. Both are warnings on the
 payload key (``payload["key"]``): the webhook still works, just not as meant.
 
-What counts as a placeholder is :data:`provider.events.PLACEHOLDER`, taken
-literally, as Humanitec substitutes the exact text:
+``payload`` is a map of strings, as in the official provider: there is no
+nesting to walk, and JSON written inside a value is text like any other. What
+counts as a placeholder is :data:`provider.events.PLACEHOLDER`, taken literally,
+since Humanitec documents exact ``${name}`` tokens and nothing looser:
 
 * ``${ app_id }`` and ``${APP_ID}`` are not ``${app_id}``: warned as unknown,
   suggesting ``${app_id}``; ``${}`` is an unknown placeholder with no name;
@@ -97,7 +99,7 @@ def _names(text: str) -> list[str]:
 
 
 def _hint(name: str) -> str:
-    guess = did_you_mean(name, events.VARIABLE_NAMES) if len(name) <= _SHOWN else None
+    guess = did_you_mean(name, events.VARIABLE_NAMES)
     return f" Did you mean {_shown(guess)}?" if guess else ""
 
 

@@ -183,10 +183,16 @@ class KnownTriggers:
                 known = ", ".join(f"{e.scope}/{e.type}" for e in events.EVENTS)
                 diags.error(
                     "Unknown Webhook Trigger",
-                    f"Humanitec documents no event {scope}/{type_}, so a webhook on it would "
+                    f"Humanitec documents no event {_pair(scope, type_)}, so a webhook on it would "
                     f"never fire.{_trigger_hint(scope, type_)} Known events are {known}.",
                     path,
                 )
+
+
+def _pair(scope: str, type_: str) -> str:
+    """``scope/type`` as written, or quoted when it holds invisible characters or is long."""
+    pair = f"{scope}/{type_}"
+    return pair if pair.isprintable() and len(pair) <= 200 else _quoted(pair)
 
 
 def _trigger_hint(scope: str, type_: str) -> str:

@@ -239,6 +239,7 @@ def test_the_resource_validates_coverage_and_leaves_the_rest_to_the_schema() -> 
         ("zzz", ("environment", "deployment"), None),
         ("", ("a",), None),
         ("x", (), None),
+        ("finished" + "x" * 100, ("finished",), None),
     ],
 )
 def test_did_you_mean(word: str, choices: tuple[str, ...], expected: str | None) -> None:

@@ -312,6 +312,17 @@ def test_known_triggers_error_without_a_close_event_only_lists_the_known_ones() 
     assert diagnostic.detail.endswith("deployment/started, deployment/finished.")
 
 
+def test_known_triggers_error_quotes_an_invisible_or_huge_pair() -> None:
+    [newline, huge] = run(
+        KNOWN_TRIGGERS,
+        [trigger("deploy\nment", "started"), trigger("x" * 1_000_000, "y")],
+        ("triggers",),
+    )
+    assert newline.detail.startswith("Humanitec documents no event 'deploy\\nment/started', so")
+    assert huge.detail.startswith("Humanitec documents no event 'xxx")
+    assert len(huge.detail) < 1_000
+
+
 @pytest.mark.parametrize(
     ("triggers", "warnings"),
     [([], 1), ([trigger("environment", "created")], 0), (cty.UNKNOWN, 0), (None, 0)],

@@ -19,7 +19,7 @@ from provider.emulator.server import EmulatorServer
 
 from .configs import Trigger, config, webhook
 from .conftest import TOKEN, new_workspace
-from .harness import Terraform
+from .harness import Terraform, Workspace
 
 EVERY_EVENT = tuple((e.scope, e.type) for e in events.EVENTS)
 
@@ -87,7 +87,7 @@ CONFIG = config(
 )
 
 
-class Expected(NamedTuple):
+class Seen(NamedTuple):
     """A diagnostic of a resource; ``highlighted`` is what Terraform underlines, unquoted."""
 
     resource: str
@@ -98,7 +98,7 @@ class Expected(NamedTuple):
 
 
 EXPECTED = {
-    "unknown-placeholder": Expected(
+    "unknown-placeholder": Seen(
         "typo",
         "warning",
         "Unknown Payload Placeholder",
@@ -106,7 +106,7 @@ EXPECTED = {
         "Did you mean ${app_id}?",
         "$${app_idd}",
     ),
-    "not-provided-deploy-id": Expected(
+    "not-provided-deploy-id": Seen(
         "seed",
         "warning",
         "Placeholder Not Provided By Trigger",
@@ -114,14 +114,14 @@ EXPECTED = {
         "it unfilled; only deployment/started and deployment/finished provide it.",
         "$${deploy_id}",
     ),
-    "not-provided-status": Expected(
+    "not-provided-status": Seen(
         "seed",
         "warning",
         "Placeholder Not Provided By Trigger",
         "${status} is not provided by the trigger environment/created",
         "$${status}",
     ),
-    "provided-by-some-triggers": Expected(
+    "provided-by-some-triggers": Seen(
         "mixed",
         "warning",
         "Placeholder Not Provided By Trigger",
@@ -129,7 +129,7 @@ EXPECTED = {
         "unfilled; only environment/created and environment/deleted provide it.",
         "$${name}",
     ),
-    "trigger-type-typo": Expected(
+    "trigger-type-typo": Seen(
         "finish",
         "error",
         "Unknown Webhook Trigger",
@@ -137,7 +137,7 @@ EXPECTED = {
         'fire. Did you mean type = "finished"?',
         '[\n    { scope = "deployment", type = "finish" },\n  ]',
     ),
-    "trigger-scope-typo": Expected(
+    "trigger-scope-typo": Seen(
         "scope",
         "error",
         "Unknown Webhook Trigger",
@@ -145,14 +145,14 @@ EXPECTED = {
         'Did you mean scope = "deployment"?',
         '[\n    { scope = "deploy", type = "started" },\n  ]',
     ),
-    "no-triggers": Expected(
+    "no-triggers": Seen(
         "none",
         "warning",
         "No Webhook Triggers",
         "triggers is empty, so this webhook never fires.",
         "[\n  ]",
     ),
-    "header-value": Expected(
+    "header-value": Seen(
         "header",
         "error",
         "Invalid Header Value",
@@ -160,7 +160,7 @@ EXPECTED = {
         "header and inject what follows as another one.",
         "a\\r\\nX-Injected: 1",
     ),
-    "secret-header-value": Expected(
+    "secret-header-value": Seen(
         "secret",
         "error",
         "Invalid Header Value",
@@ -170,19 +170,11 @@ EXPECTED = {
 }
 
 
-class Found(NamedTuple):
-    resource: str
-    severity: str
-    summary: str
-    detail: str
-    highlighted: str
-
-
-def found(diagnostic: dict[str, Any]) -> Found:
+def seen(diagnostic: dict[str, Any]) -> Seen:
     snippet = diagnostic.get("snippet") or {}
     start, end = snippet.get("highlight_start_offset", 0), snippet.get("highlight_end_offset", 0)
     context = snippet.get("context") or ""  # 'resource "humanitec_webhook" "typo"'
-    return Found(
+    return Seen(
         context.rsplit('"', 2)[-2] if context.count('"') >= 2 else context,
         diagnostic["severity"],
         diagnostic["summary"],
@@ -199,20 +191,18 @@ def diagnostics(
     cli_config: Path,
     emulator: EmulatorServer,
     tmp_path_factory: pytest.TempPathFactory,
-) -> list[Found]:
+) -> list[Seen]:
     """Every diagnostic of one ``terraform validate -json`` of :data:`CONFIG`."""
     env = {"HUMANITEC_API_PREFIX": emulator.url, "HUMANITEC_ORG": "org", "HUMANITEC_TOKEN": TOKEN}
     path = tmp_path_factory.mktemp(f"placeholders-{terraform.name}")
     workspace = new_workspace(terraform, initialised, cli_config, path / "ws", env)
     workspace.write(CONFIG)
     result = workspace.fail("validate", "-json", "-no-color")
-    return [found(d) for d in json.loads(result.stdout)["diagnostics"]]
+    return [seen(d) for d in json.loads(result.stdout)["diagnostics"]]
 
 
 @pytest.mark.parametrize("expected", EXPECTED.values(), ids=EXPECTED.keys())
-def test_each_mistake_is_reported_on_its_attribute(
-    diagnostics: list[Found], expected: Expected
-) -> None:
+def test_each_mistake_is_reported_on_its_attribute(diagnostics: list[Seen], expected: Seen) -> None:
     at = [
         d
         for d in diagnostics
@@ -224,6 +214,38 @@ def test_each_mistake_is_reported_on_its_attribute(
     assert expected.detail in at[0].detail
 
 
-def test_nothing_else_is_reported(diagnostics: list[Found]) -> None:
+def test_nothing_else_is_reported(diagnostics: list[Seen]) -> None:
     """Documented placeholders, literal text and values unknown at validate pass silently."""
     assert sorted(d.resource for d in diagnostics) == sorted(e.resource for e in EXPECTED.values())
+
+
+def test_values_known_only_at_plan_are_checked_at_plan(workspace: Workspace, app_id: str) -> None:
+    """Validate skips what is unknown; plan validates again with the variables known."""
+    workspace.write(
+        config(
+            f"""\
+variable "suffix" {{
+  type = string
+}}
+
+variable "scope" {{
+  type = string
+}}
+
+resource "humanitec_webhook" "hook" {{
+  id       = "late"
+  app_id   = "{app_id}"
+  url      = "https://example.com/hook"
+  triggers = [{{ scope = var.scope, type = "started" }}]
+  payload  = {{ typo = "$${{app_idd}}${{var.suffix}}" }}
+}}
+"""
+        )
+    )
+    validate = workspace.run("validate", "-no-color")
+    assert "Warning" not in validate.text
+    plan = workspace.fail("plan", "-no-color", "-input=false", "-var=suffix=!", "-var=scope=deploy")
+    assert "Warning: Unknown Payload Placeholder" in plan.text
+    assert "Did you mean ${app_id}?" in plan.text
+    assert "Error: Unknown Webhook Trigger" in plan.text
+    assert 'Did you mean scope = "deployment"?' in plan.text
