@@ -1,4 +1,4 @@
-"""The emulator reuses provider.api's models and never touches the Terraform side."""
+"""The emulator reuses provider.api's models and the event catalogue, never the Terraform side."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import provider.emulator
 EMULATOR_DIR = Path(provider.emulator.__file__).parent
 
 
-def test_emulator_imports_only_itself_and_the_api_models() -> None:
+def test_emulator_imports_only_itself_the_api_models_and_the_event_catalogue() -> None:
     for path in EMULATOR_DIR.glob("*.py"):
         for node in ast.walk(ast.parse(path.read_text())):
             names: list[str] = []
@@ -20,9 +20,9 @@ def test_emulator_imports_only_itself_and_the_api_models() -> None:
                 names = [alias.name for alias in node.names]
             for name in names:
                 if name.split(".")[0] == "provider":
-                    assert name.startswith(("provider.emulator", "provider.api.models")), (
-                        f"{path.name} imports {name}"
-                    )
+                    assert name.startswith(
+                        ("provider.emulator", "provider.api.models", "provider.events")
+                    ), f"{path.name} imports {name}"
 
 
 def test_all_is_sorted() -> None:
