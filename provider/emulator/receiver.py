@@ -114,24 +114,35 @@ class Receiver:
     """An HTTPS server on a free loopback port, on a thread; a context manager.
 
     Records every POST and answers it with the next scripted status for its path, else
-    200. ``url`` is valid from construction.
+    200. ``url`` is valid from construction. Without a certificate it serves plain HTTP
+    (for trying ``--allow-http``).
     """
 
-    def __init__(self, cert_pem: bytes, key_pem: bytes, *, host: str = "127.0.0.1") -> None:
+    def __init__(
+        self,
+        cert_pem: bytes | None = None,
+        key_pem: bytes | None = None,
+        *,
+        host: str = "127.0.0.1",
+    ) -> None:
         self._lock = threading.Lock()
         self._received: list[Received] = []
         self._script: defaultdict[str, deque[int]] = defaultdict(deque)
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        with tempfile.TemporaryDirectory(prefix="receiver-") as tmp:
-            # load_cert_chain reads files only; they live just long enough to be read.
-            (Path(tmp) / "cert.pem").write_bytes(cert_pem)
-            (Path(tmp) / "key.pem").write_bytes(key_pem)
-            context.load_cert_chain(Path(tmp) / "cert.pem", Path(tmp) / "key.pem")
+        context = None
+        if cert_pem is not None and key_pem is not None:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            with tempfile.TemporaryDirectory(prefix="receiver-") as tmp:
+                # load_cert_chain reads files only; they live just long enough to be read.
+                (Path(tmp) / "cert.pem").write_bytes(cert_pem)
+                (Path(tmp) / "key.pem").write_bytes(key_pem)
+                context.load_cert_chain(Path(tmp) / "cert.pem", Path(tmp) / "key.pem")
         self._server = ThreadingHTTPServer((host, 0), _handler_for(self))
         self._server.daemon_threads = True
-        self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
+        if context is not None:
+            self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
+        scheme = "http" if context is None else "https"
         port = self._server.server_address[1]
-        self.url = f"https://{host}:{port}"
+        self.url = f"{scheme}://{host}:{port}"
         self._thread = threading.Thread(
             target=self._server.serve_forever, name=f"receiver {self.url}", daemon=True
         )
