@@ -56,8 +56,9 @@ from provider.emulator._http import (
     parse,
     timestamp,
 )
+from provider.emulator.controls import DEFAULT_DEPLOY_DURATION, DELIVERIES_PATH
 from provider.emulator.delivery import Dispatcher
-from provider.emulator.environments import DEFAULT_DEPLOY_DURATION, EnvironmentApi
+from provider.emulator.environments import EnvironmentApi
 from provider.emulator.events import event_responses
 from provider.emulator.store import Application, Conflict, StoreError, WebhookStore
 
@@ -133,7 +134,7 @@ def create_app(
             Route(
                 envs + "/{env_id}/deploys/{deploy_id}", lifecycle.get_deployment, methods=["GET"]
             ),
-            Route("/_emulator/deliveries", list_deliveries, methods=["GET"]),
+            Route(DELIVERIES_PATH, list_deliveries, methods=["GET"]),
         ],
         middleware=[Middleware(_RequireBearer, token=token), Middleware(_RouteOnRawPath)],
         exception_handlers={

@@ -25,15 +25,13 @@ import signal
 import sys
 from pathlib import Path
 from types import FrameType
-
-import pydantic
+from typing import TYPE_CHECKING
 
 from provider.emulator import commands
-from provider.emulator.app import create_app
-from provider.emulator.delivery import DeliverySettings, Dispatcher
-from provider.emulator.environments import DEFAULT_DEPLOY_DURATION
-from provider.emulator.server import bind_socket, make_server, url_for
-from provider.emulator.store import WebhookStore
+from provider.emulator.controls import DEFAULT_DEPLOY_DURATION
+
+if TYPE_CHECKING:
+    from provider.emulator.delivery import DeliverySettings
 
 __all__ = ["main"]
 
@@ -43,7 +41,19 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] in commands.COMMANDS:
         return commands.main(argv)
-    args = _parser().parse_args(argv)
+    return _serve(argv)
+
+
+def _serve(argv: list[str]) -> int:
+    # The server's imports are made here, so the commands above start fast.
+    import pydantic
+
+    from provider.emulator.app import create_app
+    from provider.emulator.delivery import DeliverySettings, Dispatcher
+    from provider.emulator.server import bind_socket, make_server, url_for
+    from provider.emulator.store import WebhookStore
+
+    args = _parser(DeliverySettings()).parse_args(argv)
     logging.basicConfig(
         stream=sys.stderr,
         level=logging.INFO if args.access_log else logging.WARNING,
@@ -85,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(defaults: DeliverySettings) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="humanitec-emulator",
         description="A local emulator of the Humanitec webhook API. Also: "
@@ -121,7 +131,6 @@ def _parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="how long a deployment stays in progress (default %(default)s)",
     )
-    defaults = DeliverySettings()
     parser.add_argument(
         "--delivery-attempts",
         type=int,

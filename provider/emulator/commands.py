@@ -24,7 +24,7 @@ from typing import Any
 
 import httpx
 
-from provider.emulator.environments import OUTCOME_HEADER
+from provider.emulator.controls import DELIVERIES_PATH, OUTCOME_HEADER
 
 __all__ = ["COMMANDS", "main"]
 
@@ -69,7 +69,7 @@ _ENV_VARS = {"url": "HUMANITEC_API_PREFIX", "token": "HUMANITEC_TOKEN", "org": "
 
 def _send(client: httpx.Client, args: argparse.Namespace) -> httpx.Response:
     if args.command == "deliveries":
-        return client.get("/_emulator/deliveries", params={"wait": args.wait})
+        return client.get(DELIVERIES_PATH, params={"wait": args.wait})
     envs = f"/orgs/{args.org}/apps/{args.app}/envs"
     if args.command == "deploy":
         body: dict[str, Any] = {

@@ -42,17 +42,15 @@ from provider.api.models import (
 )
 from provider.emulator._http import RequestError, json_object, json_response, param, parse
 from provider.emulator._http import timestamp as api_timestamp
+from provider.emulator.controls import OUTCOME_HEADER, OUTCOMES
 from provider.emulator.delivery import Dispatcher
 from provider.emulator.events import Occurrence, rfc3339_nanoseconds
 from provider.emulator.store import IN_PROGRESS, WebhookStore
 
-__all__ = ["DEFAULT_DEPLOY_DURATION", "OUTCOME_HEADER", "EnvironmentApi"]
+__all__ = ["EnvironmentApi"]
 
-DEFAULT_DEPLOY_DURATION = 2.0
-OUTCOME_HEADER = "X-Emulator-Deployment-Status"
 DEFAULT_ENV_TYPE = "development"
 _ENV_ID = re.compile(r"[a-z0-9](?:-?[a-z0-9]+)+")
-_OUTCOMES = ("succeeded", "failed")
 
 
 class EnvironmentApi:
@@ -124,8 +122,8 @@ class EnvironmentApi:
         org_id, app_id = _app_key(request)
         env_id = param(request, "env_id")
         outcome = request.headers.get(OUTCOME_HEADER, "succeeded")
-        if outcome not in _OUTCOMES:
-            raise RequestError(400, f"{OUTCOME_HEADER} must be one of {', '.join(_OUTCOMES)}")
+        if outcome not in OUTCOMES:
+            raise RequestError(400, f"{OUTCOME_HEADER} must be one of {', '.join(OUTCOMES)}")
         body = parse(DeploymentRequest, await json_object(request))
         if not body.delta_id and not body.set_id:
             raise RequestError(400, "delta_id or set_id is required")

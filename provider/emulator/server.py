@@ -21,8 +21,8 @@ import uvicorn
 from starlette.types import ASGIApp
 
 from provider.emulator.app import DEFAULT_USER_ID, create_app
+from provider.emulator.controls import DEFAULT_DEPLOY_DURATION
 from provider.emulator.delivery import DeliverySettings, Dispatcher
-from provider.emulator.environments import DEFAULT_DEPLOY_DURATION
 from provider.emulator.store import WebhookStore
 
 __all__ = ["BackgroundServer", "EmulatorServer", "bind_socket", "make_server", "url_for"]

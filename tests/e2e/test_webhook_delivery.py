@@ -22,7 +22,7 @@ import pytest
 
 from provider import events as catalogue
 from provider.emulator import DeliverySettings, EmulatorServer
-from provider.emulator.environments import OUTCOME_HEADER
+from provider.emulator.controls import OUTCOME_HEADER
 from provider.emulator.receiver import Received, Receiver, ThrowawayCA
 
 from .configs import config, webhook

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import ast
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 import provider.emulator
@@ -27,3 +30,19 @@ def test_emulator_imports_only_itself_the_api_models_and_the_event_catalogue() -
 
 def test_all_is_sorted() -> None:
     assert provider.emulator.__all__ == sorted(provider.emulator.__all__)
+
+
+def test_the_cli_commands_load_no_server() -> None:
+    # humanitec-emulator env|deploy|deliveries start in a fresh process each time.
+    code = (
+        "import json, sys\n"
+        "import provider.emulator.cli\n"
+        "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert set(json.loads(done.stdout)) & {"starlette", "uvicorn", "pydantic"} == set()
+
+
+def test_lazy_exports_resolve() -> None:
+    for name in provider.emulator.__all__:
+        assert getattr(provider.emulator, name).__name__ == name

@@ -7,7 +7,7 @@ import pytest
 
 from provider.api import DeploymentResponse, EnvironmentResponse
 from provider.emulator import EmulatorServer
-from provider.emulator.environments import OUTCOME_HEADER
+from provider.emulator.controls import OUTCOME_HEADER
 from tests.emulator.conftest import TOKEN, USER
 from tests.emulator.test_app import assert_error
 
