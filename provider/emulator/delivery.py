@@ -26,6 +26,7 @@ import json
 import logging
 import math
 import ssl
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -89,9 +90,21 @@ class Dispatcher:
         self.background = Background() if background is None else background
         self.log = DeliveryLog() if log is None else log
         self._store = store
-        self._tls = ssl.create_default_context()  # the system trust store
+        self._tls_lock = threading.Lock()
+        self._tls_context: ssl.SSLContext | None = None
         if self.settings.ca_file is not None:
-            self._tls.load_verify_locations(cafile=self.settings.ca_file)
+            self._tls()  # a bad --ca-file fails now, not at the first delivery
+
+    def _tls(self) -> ssl.SSLContext:
+        # Made on first use: loading the system trust store costs ~50 ms, and most
+        # emulators (one per test) never deliver.
+        with self._tls_lock:
+            if self._tls_context is None:
+                context = ssl.create_default_context()
+                if self.settings.ca_file is not None:
+                    context.load_verify_locations(cafile=self.settings.ca_file)
+                self._tls_context = context
+            return self._tls_context
 
     def fire(self, occurrence: Occurrence) -> None:
         """Start one delivery per matching webhook, as they are now; returns at once."""
@@ -122,7 +135,7 @@ class Dispatcher:
         headers = {**delivery.headers, "Content-Type": "application/json"}
         wait = self.settings.backoff
         with httpx.Client(
-            verify=self._tls, timeout=self.settings.timeout, trust_env=False
+            verify=self._tls(), timeout=self.settings.timeout, trust_env=False
         ) as client:
             for attempt in range(1, self.settings.attempts + 1):
                 last = attempt == self.settings.attempts
