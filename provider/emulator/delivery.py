@@ -138,37 +138,51 @@ class Dispatcher:
             verify=self._tls(), timeout=self.settings.timeout, trust_env=False
         ) as client:
             for attempt in range(1, self.settings.attempts + 1):
-                last = attempt == self.settings.attempts
-                started = time.monotonic()
-                retry_after: float | None = None
-                try:
-                    with client.stream("POST", delivery.url, content=content, headers=headers) as r:
-                        status = r.status_code
-                        retry_after = _retry_after(r.headers.get("Retry-After"))
-                except httpx.TransportError as error:
-                    if _certificate_refused(error):
-                        self._record(delivery, attempt, "refused", started, error=str(error))
-                        return
-                    outcome: Outcome = "gave up" if last else "retrying"
-                    self._record(delivery, attempt, outcome, started, error=_describe(error))
-                except (httpx.HTTPError, ValueError) as error:  # e.g. a header httpx rejects
-                    self._record(delivery, attempt, "rejected", started, error=_describe(error))
+                hint = self._attempt(client, delivery, attempt, content, headers)
+                if hint is None:
                     return
-                else:
-                    if 200 <= status < 300:
-                        self._record(delivery, attempt, "delivered", started, status=status)
-                        return
-                    if status != 429 and status < 500:
-                        self._record(delivery, attempt, "rejected", started, status=status)
-                        return
-                    outcome = "gave up" if last else "retrying"
-                    self._record(delivery, attempt, outcome, started, status=status)
-                if last:
-                    return
-                pause = min(max(wait, retry_after or 0.0), self.settings.max_backoff)
+                pause = min(max(wait, hint), self.settings.max_backoff)
                 if self.background.stopping.wait(pause):
                     return
                 wait *= 2
+
+    def _attempt(
+        self,
+        client: httpx.Client,
+        delivery: _Delivery,
+        attempt: int,
+        content: bytes,
+        headers: dict[str, str],
+    ) -> float | None:
+        """One POST, logged; None when the delivery is over, else the Retry-After hint."""
+        last = attempt == self.settings.attempts
+        again: Outcome = "gave up" if last else "retrying"
+        started = time.monotonic()
+        try:
+            # Streamed and closed unread: a receiver's answer body does not matter.
+            with client.stream("POST", delivery.url, content=content, headers=headers) as answer:
+                status = answer.status_code
+                hint = _retry_after(answer.headers.get("Retry-After"))
+        except httpx.LocalProtocolError as error:  # e.g. a header value h11 will not send
+            self._record(delivery, attempt, "rejected", started, error=_describe(error))
+            return None
+        except httpx.TransportError as error:
+            if _certificate_refused(error):
+                self._record(delivery, attempt, "refused", started, error=str(error))
+                return None
+            self._record(delivery, attempt, again, started, error=_describe(error))
+            return None if last else 0.0
+        except (httpx.HTTPError, ValueError) as error:  # e.g. a header httpx rejects
+            self._record(delivery, attempt, "rejected", started, error=_describe(error))
+            return None
+        if 200 <= status < 300:
+            self._record(delivery, attempt, "delivered", started, status=status)
+            return None
+        if status != 429 and status < 500:
+            self._record(delivery, attempt, "rejected", started, status=status)
+            return None
+        self._record(delivery, attempt, again, started, status=status)
+        return None if last else (hint or 0.0)
 
     def _refusal(self, url: str) -> str | None:
         try:

@@ -232,3 +232,12 @@ def test_a_bad_wait_is_400(http: httpx.Client, wait: str) -> None:
 def test_the_log_needs_the_token(emulator: EmulatorServer) -> None:
     response = httpx.get(f"{emulator.url}/_emulator/deliveries", trust_env=False)
     assert response.status_code == 401
+
+
+def test_a_header_value_that_would_inject_headers_is_never_sent(
+    http: httpx.Client, org: str, receiver: Receiver
+) -> None:
+    add_hook(http, org, "h", f"{receiver.url}/{org}", headers={"X-Bad": "a\r\nInjected: 1"})
+    create_env(http, org)
+    assert outcomes(attempts(http, org)) == [(1, "rejected", None)]
+    assert receiver.received(f"/{org}") == []
