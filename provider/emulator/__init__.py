@@ -1,33 +1,46 @@
 """A local Humanitec webhook API (real HTTP server) for tests, the demo and offline use.
 
-It reuses ``provider.api.models`` so emulator and client cannot drift apart, and never
-imports the Terraform side. Its server stack (Starlette, uvicorn) is the ``emulator``
-extra, so the names below load on first use: ``humanitec-emulator`` can then say the
-extra is missing instead of failing on import.
+Besides the webhook endpoints it serves environments and deployments, whose changes fire
+events, and delivers them to the webhooks (``delivery.py``). It reuses
+``provider.api.models`` so emulator and client cannot drift apart, reads the event
+catalogue ``provider.events``, and never imports the Terraform side.
 """
 
 from __future__ import annotations
 
-from importlib import import_module
+import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from provider.emulator.app import create_app
+    from provider.emulator.delivery import DeliverySettings, Dispatcher
     from provider.emulator.server import BackgroundServer, EmulatorServer
     from provider.emulator.store import Application, WebhookStore
 
-__all__ = ["Application", "BackgroundServer", "EmulatorServer", "WebhookStore", "create_app"]
+__all__ = [
+    "Application",
+    "BackgroundServer",
+    "DeliverySettings",
+    "Dispatcher",
+    "EmulatorServer",
+    "WebhookStore",
+    "create_app",
+]
 
-_HOME = {
-    "create_app": "provider.emulator.app",
-    "BackgroundServer": "provider.emulator.server",
-    "EmulatorServer": "provider.emulator.server",
-    "Application": "provider.emulator.store",
-    "WebhookStore": "provider.emulator.store",
+_HOMES = {
+    "Application": "store",
+    "BackgroundServer": "server",
+    "DeliverySettings": "delivery",
+    "Dispatcher": "delivery",
+    "EmulatorServer": "server",
+    "WebhookStore": "store",
+    "create_app": "app",
 }
 
 
 def __getattr__(name: str) -> Any:
-    if name not in _HOME:
+    # Loaded on first use, so ``humanitec-emulator env|deploy|deliveries`` (which import
+    # a submodule, and so this package) start without Starlette, uvicorn and pydantic.
+    if name not in _HOMES:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(import_module(_HOME[name]), name)
+    return getattr(importlib.import_module(f"{__name__}.{_HOMES[name]}"), name)
