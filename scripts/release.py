@@ -7,7 +7,8 @@ Writes into ``--dist`` (default ``dist/``):
   level). It carries its own Python, so the host needs none. One-folder, not one-file: a
   one-file bundle unpacks itself on each of Terraform's 3-5 launches per command. Modules stay
   plain ``.pyc`` files (PyInstaller's ``noarchive``): imports then cost what they cost in a
-  virtualenv, where the compressed archive made each launch ~150 ms slower.
+  virtualenv, where the compressed archive made each launch ~150 ms slower. Binaries are
+  stripped (``strip``, when there is one): a self-built libpython is mostly debug info.
 - ``..._manifest.json`` (the registry's protocol declaration) and ``..._SHA256SUMS`` over the
   zips and the manifest, in the registry's ``<sha256>  <file>`` format; ``..._SHA256SUMS.sig``
   (a detached binary GPG signature) with ``--gpg-key``.
