@@ -46,7 +46,7 @@ class Release:
 
 
 @pytest.fixture(scope="module")
-def release(tmp_path_factory: pytest.TempPathFactory) -> Release:
+def release(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Release]:
     """``scripts/release.py`` run once, signing with a throwaway GPG key."""
     root = tmp_path_factory.mktemp("release")
     gnupg_home = root / "gnupg"
@@ -80,7 +80,9 @@ def release(tmp_path_factory: pytest.TempPathFactory) -> Release:
     )
     assert built.returncode == 0, built.stdout + built.stderr
     print(built.stdout)  # the size and build time, shown with -rP or on failure
-    return Release(root / "dist", gnupg_home, key)
+    yield Release(root / "dist", gnupg_home, key)
+    # gpg started an agent for the throwaway home; it would outlive the tests.
+    subprocess.run(["gpgconf", "--kill", "gpg-agent"], env=gpg_env, check=False)
 
 
 def sha256(path: Path) -> str:
