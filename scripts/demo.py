@@ -29,6 +29,7 @@ from pathlib import Path
 import httpx
 
 from provider.emulator.receiver import Receiver, ThrowawayCA
+from provider.install import HOME_VARIABLE
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -107,6 +108,8 @@ def main() -> int:
     terraform = terraform_command()
     with tempfile.TemporaryDirectory(prefix="humanitec-demo-") as tmp:
         work = Path(tmp)
+        # The demo's installation is recorded here too, not in ~/.local/share.
+        os.environ[HOME_VARIABLE] = str(work / "installations")
         banner("Starting a local HTTPS receiver and the Humanitec API emulator")
         ca = ThrowawayCA()
         ca_file = ca.write(work / "receiver-ca.pem")

@@ -35,6 +35,12 @@ if TYPE_CHECKING:
 
 __all__ = ["main"]
 
+MISSING_EXTRA = (
+    "humanitec-emulator: its server stack ({module}) is not installed. It is an extra,\n"
+    "left out of a plain install and of the release bundle. Install it with:\n\n"
+    "    pip install 'terraform-provider-humanitec[emulator]'\n"
+)
+
 
 def main(argv: list[str] | None = None) -> int:
     """Run the emulator until SIGINT/SIGTERM (or one command); returns the exit status."""
@@ -48,9 +54,16 @@ def _serve(argv: list[str]) -> int:
     # The server's imports are made here, so the commands above start fast.
     import pydantic
 
-    from provider.emulator.app import create_app
+    try:
+        from provider.emulator.app import create_app
+        from provider.emulator.server import bind_socket, make_server, url_for
+    except ImportError as error:
+        module = (error.name or "").partition(".")[0]
+        if module not in ("starlette", "uvicorn"):
+            raise
+        sys.stderr.write(MISSING_EXTRA.format(module=module))
+        return 2
     from provider.emulator.delivery import DeliverySettings, Dispatcher
-    from provider.emulator.server import bind_socket, make_server, url_for
     from provider.emulator.store import WebhookStore
 
     args = _parser(DeliverySettings()).parse_args(argv)

@@ -200,3 +200,20 @@ def test_missing_ca_file_exits_1(tmp_path: Path, capsys: pytest.CaptureFixture[s
     missing = tmp_path / "nope.pem"
     assert main(["--port", "0", "--token", TOKEN, "--ca-file", str(missing)]) == 1
     assert "humanitec-emulator:" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("module", ["starlette", "uvicorn"])
+def test_without_the_emulator_extra_it_says_how_to_install_it(module: str) -> None:
+    """A plain install has no server stack: a clear message, not a traceback."""
+    code = (
+        f"import sys; sys.modules[{module!r}] = None\n"  # as if never installed
+        "from provider.emulator.cli import main\n"
+        "sys.exit(main(['--port', '0', '--token', 't']))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=30, check=False
+    )
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr.startswith(f"humanitec-emulator: its server stack ({module}) is not ")
+    assert "pip install 'terraform-provider-humanitec[emulator]'" in done.stderr
+    assert "Traceback" not in done.stderr
