@@ -63,7 +63,7 @@ from pathlib import Path
 from provider import __version__
 from provider.cli import PROVIDER_ADDRESS
 from provider.emulator.server import EmulatorServer
-from provider.install import install_into_mirror
+from provider.install import HOME_VARIABLE, install_into_mirror
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # the e2e tests' Terraform runner, shared
@@ -254,6 +254,7 @@ def main(argv: list[str] | None = None) -> int:
         ),
     ):
         root = Path(tmp)
+        os.environ[HOME_VARIABLE] = str(root / "installations")  # not the real ~/.local/share
         installed = install_into_mirror(
             root / "mirror", source=PROVIDER_ADDRESS, version=__version__
         )

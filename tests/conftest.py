@@ -1,10 +1,11 @@
-"""Session-wide: every warm process a test starts lives in this session's own directory.
+"""Session-wide isolation from the user's machine.
 
-A launch finds its warm process under ``$XDG_RUNTIME_DIR`` (see provider/warm/protocol.py).
-Every test environment is built from ``os.environ`` (Terraform's, the launcher's), so pointing
-it at a fresh directory here keeps the tests' warm processes away from the user's, and lets
-the session stop all of them at its end. ``tempfile`` rather than ``tmp_path``: a unix socket's
-path must stay under 108 bytes.
+- Installations are recorded in the session's temp dir, not the real ~/.local/share.
+- Every warm process a test starts lives in this session's own directory, and the
+  session stops all of them at its end.
+
+Both are set in ``os.environ``: every test environment is built from it (Terraform's,
+the launchers' Terraform starts), so they all read the same places.
 """
 
 from __future__ import annotations
@@ -12,10 +13,12 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from provider.install import HOME_VARIABLE
 from tests.warm import stop_warm_processes
 
 _RUNTIME_DIR = "XDG_RUNTIME_DIR"
@@ -23,6 +26,7 @@ _session: dict[str, str | None] = {}
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
+    # A warm process's socket path must stay under 108 bytes: tempfile, not tmp_path.
     _session["previous"] = os.environ.get(_RUNTIME_DIR)
     directory = tempfile.mkdtemp(prefix="tph-run-")
     _session["directory"] = directory
@@ -40,3 +44,16 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         os.environ.pop(_RUNTIME_DIR, None)
     else:
         os.environ[_RUNTIME_DIR] = previous
+
+
+@pytest.fixture(scope="session", autouse=True)
+def installation_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """``install`` records its Python here, not in the real ~/.local/share."""
+    previous = os.environ.get(HOME_VARIABLE)
+    home = str(tmp_path_factory.mktemp("installations"))
+    os.environ[HOME_VARIABLE] = home
+    yield home
+    if previous is None:
+        del os.environ[HOME_VARIABLE]
+    else:
+        os.environ[HOME_VARIABLE] = previous

@@ -17,7 +17,11 @@ from provider.api.errors import (
 )
 from provider.api.models import (
     ApplicationResponse,
+    DeploymentRequest,
+    DeploymentResponse,
     EnvironmentBaseResponse,
+    EnvironmentDefinitionRequest,
+    EnvironmentResponse,
     EventBaseRequest,
     EventBaseResponse,
     EventResponse,
@@ -34,7 +38,11 @@ __all__ = [
     "ApplicationResponse",
     "BadRequest",
     "Conflict",
+    "DeploymentRequest",
+    "DeploymentResponse",
     "EnvironmentBaseResponse",
+    "EnvironmentDefinitionRequest",
+    "EnvironmentResponse",
     "EventBaseRequest",
     "EventBaseResponse",
     "EventResponse",
