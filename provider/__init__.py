@@ -11,10 +11,7 @@ Layout (arrows point one way only)::
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    __version__: str
+__version__: str  # an annotation only (no typing import): __getattr__ below binds it
 
 DISTRIBUTION = "terraform-provider-humanitec"
 

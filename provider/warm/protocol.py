@@ -26,7 +26,7 @@ try:
 except ImportError:  # pragma: no cover - CPython builds without it use OpenSSL's
     from hashlib import blake2b
 
-from provider import __version__
+from provider import DISTRIBUTION
 
 __all__ = [
     "DIR_ENV",
@@ -120,16 +120,36 @@ def server_paths(directory: str, key: str) -> tuple[str, str, str]:
 def installation_key(package_dir: str, path: list[str], executable: str = sys.executable) -> str:
     """A digest of what a launch would run: change any of it and the key changes.
 
-    Covers the provider's version, the Python (its path, version and binary), every entry of
+    Covers the provider's version (by what defines it: :func:`_version_sources`), the
+    Python (its path, version and binary), every entry of
     ``sys.path`` (a directory's mtime moves when a package is installed in it; not the one
     holding ``provider``, whose own files count instead) and the name, size, mtime and
     inode of each file of the ``provider`` package. ~0.3 ms: stats only.
     """
     checkout = os.path.dirname(package_dir)  # its own mtime moves with every file made there
-    parts = [__version__, sys.version, executable, _stamp(executable)]
+    parts = [*_version_sources(path, checkout), sys.version, executable, _stamp(executable)]
     parts += [f"{entry}={_stamp(entry) if entry != checkout else ''}" for entry in path]
     parts += _package_stamps(package_dir)
     return blake2b("\0".join(parts).encode(), digest_size=_KEY_BYTES).hexdigest()
+
+
+def _version_sources(path: list[str], checkout: str) -> list[str]:
+    """What the version is read from, without reading it: ``provider.__version__`` costs
+    ~10 ms of ``importlib.metadata`` imports, a third of the launcher's budget.
+
+    The installed distribution's ``*.dist-info`` names (they carry the version, and a
+    reinstall replaces them) and the stamp of the checkout's ``pyproject.toml`` (where the
+    version is written; an edit moves its mtime).
+    """
+    prefix = DISTRIBUTION.replace("-", "_") + "-"
+    sources = [f"pyproject={_stamp(checkout + '/pyproject.toml')}"]
+    for entry in path:
+        try:
+            names = os.listdir(entry)
+        except OSError:
+            continue
+        sources += [n for n in names if n.startswith(prefix) and n.endswith(".dist-info")]
+    return sources
 
 
 def _stamp(path: str) -> str:

@@ -237,7 +237,8 @@ def test_switched_off_no_warm_process_starts_and_launches_serve_in_process(
 def test_an_idle_warm_process_exits_on_its_own(
     launcher: str, warm_dir: Path, client: Identity
 ) -> None:
-    first = launch(launcher, plugin_env(warm_dir, client, HUMANITEC_PROVIDER_WARM_IDLE="1"))
+    # 3 s, not less: the test must see it listen before it goes, on a loaded machine too.
+    first = launch(launcher, plugin_env(warm_dir, client, HUMANITEC_PROVIDER_WARM_IDLE="3"))
     assert first.finish(client) == 0
     pid = wait_until_warm(warm_dir)
     wait_for(lambda: not alive(pid), "the idle warm process to exit")
