@@ -6,12 +6,12 @@ STAMP := $(VENV)/.installed
 # Terraform tests mostly wait on subprocesses: more workers than the 2 cores pays off.
 TEST_WORKERS ?= 4
 
-.PHONY: demo test check format proto docs bench clean
+.PHONY: demo test check format proto docs bench release constraints clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11+ is required")'
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev,emulator]'
 	touch $(STAMP)
 
 ## demo: emulator + provider + terraform init/apply of examples/demo, then destroy
@@ -46,5 +46,15 @@ docs: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m benchmarks.bench $(BENCH_ARGS)
 
+## release: this platform's zip, SHA256SUMS (signed with GPG_KEY=... if given) and mirrors in dist/
+release: $(STAMP)
+	$(PY) scripts/release.py --dist dist $(if $(GPG_KEY),--gpg-key '$(GPG_KEY)')
+
+## constraints: record the virtualenv's exact versions (after changing dependencies)
+constraints: $(STAMP)
+	head -n 3 constraints.txt > constraints.txt.new
+	$(PY) -m pip freeze --exclude-editable >> constraints.txt.new
+	mv constraints.txt.new constraints.txt
+
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -48,6 +48,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from benchmarks.counting import RequestCounter
 from benchmarks.launches import wrap_launcher
+from benchmarks.private import private_installation
 from benchmarks.startup import Variant, plugin_env, run_round_robin, time_until_exit
 from benchmarks.workload import COMMANDS, Run, Workspace, cycle
 from provider import __version__
@@ -354,7 +355,11 @@ def main(argv: list[str] | None = None) -> int:
     store.ensure_app(org, app)
     counter = RequestCounter(create_app(store, token))
     load_before = os.getloadavg()[0]
-    with tempfile.TemporaryDirectory(prefix="bench-") as tmp, BackgroundServer(counter) as server:
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-") as tmp,
+        private_installation(Path(tmp)),
+        BackgroundServer(counter) as server,
+    ):
         root = Path(tmp)
         installed = install_into_mirror(
             root / "mirror", source=PROVIDER_ADDRESS, version=__version__

@@ -25,6 +25,7 @@ from collections import Counter
 from pathlib import Path
 
 from benchmarks.counting import RequestCounter
+from benchmarks.private import private_installation
 from benchmarks.workload import ARGS, Workspace
 from provider import __version__
 from provider.cli import PROVIDER_ADDRESS
@@ -123,7 +124,11 @@ def main(argv: list[str] | None = None) -> int:
     counter = RequestCounter(create_app(store, token))
     terraform = {tf.name: tf for tf in available_terraforms()}
     argv_ = (terraform.get("path") or terraform["bundled"]).argv
-    with tempfile.TemporaryDirectory(prefix="profile-") as tmp, BackgroundServer(counter) as server:
+    with (
+        tempfile.TemporaryDirectory(prefix="profile-") as tmp,
+        private_installation(Path(tmp)),
+        BackgroundServer(counter) as server,
+    ):
         root = Path(tmp)
         installed = install_into_mirror(
             root / "mirror", source=PROVIDER_ADDRESS, version=__version__

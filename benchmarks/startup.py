@@ -7,8 +7,9 @@ What it measures
 
 How
     The provider is installed into a temporary filesystem mirror with ``install_into_mirror``
-    and the launcher file itself is executed (``/bin/sh`` checks the venv Python, then execs
-    it with ``-IS`` on the same file), with the environment go-plugin gives a plugin:
+    and the launcher file itself is executed (``/bin/sh`` reads and checks the recorded venv
+    Python, then execs it with ``-IS`` on ``launch.py``), with the environment go-plugin gives
+    a plugin:
     ``TF_PLUGIN_MAGIC_COOKIE``, ``PLUGIN_PROTOCOL_VERSIONS=5,6`` and ``PLUGIN_CLIENT_CERT`` (a
     P-521 certificate shaped like go-plugin's AutoMTLS one, made with ``cryptography``). Once
     the line is read the process is killed (not timed) and its private temporary directory
@@ -38,7 +39,7 @@ How to read the output
     back to back); the two agreeing is a sign the figure is stable. The module section must say
     that none of the heavy modules is loaded; the script exits with status 1 otherwise.
 
-Run: ``.venv/bin/python benchmarks/startup.py [--runs N]`` (default 15), or ``make bench``.
+Run: ``.venv/bin/python -m benchmarks.startup [--runs N]`` (default 15), or ``make bench``.
 """
 
 from __future__ import annotations
@@ -58,6 +59,7 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from benchmarks.private import private_installation
 from provider import __version__
 from provider.cli import PROVIDER_ADDRESS
 from provider.install import install_into_mirror
@@ -158,12 +160,15 @@ def top_level(modules: list[str]) -> set[str]:
 
 
 def importtime_of_launch(
-    launcher: Path, env: Mapping[str, str], tmpdir: Path
+    launch_script: Path, env: Mapping[str, str], tmpdir: Path
 ) -> list[tuple[str, int]]:
-    """(module, self-time us) for each module a real launch imports before its handshake line."""
+    """(module, self-time us) for each module a real launch imports before its handshake line.
+
+    ``launch_script`` is what the launcher execs Python on (``InstallResult.launch_script``).
+    """
     with tempfile.TemporaryFile() as log:
         process = subprocess.Popen(
-            [sys.executable, "-I", "-X", "importtime", str(launcher)],
+            [sys.executable, "-I", "-X", "importtime", str(launch_script)],
             env=env,
             stdout=subprocess.PIPE,
             stderr=log,
@@ -186,7 +191,7 @@ def importtime_of_launch(
     return modules
 
 
-def report_modules(launcher: Path, env: Mapping[str, str], tmpdir: Path) -> bool:
+def report_modules(launch_script: Path, env: Mapping[str, str], tmpdir: Path) -> bool:
     """Print which heavy modules the start-up path loads; True when none of FORBIDDEN is."""
     probe = subprocess.run(
         [sys.executable, "-I", "-c", IN_PROCESS_PROBE],
@@ -198,7 +203,7 @@ def report_modules(launcher: Path, env: Mapping[str, str], tmpdir: Path) -> bool
     )
     result = json.loads(probe.stdout)
     in_process = top_level(result["modules"])
-    imports = importtime_of_launch(launcher, env, tmpdir)
+    imports = importtime_of_launch(launch_script, env, tmpdir)
     launched = top_level([name for name, _ in imports])
     if "grpc" not in in_process or "grpc" not in launched:  # the probes must see real imports
         raise SystemExit("module probes saw no grpc import: cannot check the start-up path")
@@ -240,7 +245,10 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--runs must be at least 1")
 
     python = sys.executable
-    with tempfile.TemporaryDirectory(prefix="bench-startup-") as tmp:
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-startup-") as tmp,
+        private_installation(Path(tmp)),
+    ):
         root = Path(tmp)
         tmpdir = root / "tmp"
         tmpdir.mkdir()
@@ -298,7 +306,7 @@ def main(argv: list[str] | None = None) -> int:
             delta = provider.median_ms - baseline.median_ms
             print(f"provider / {name:<14} {ratio:5.2f}  [{paired:5.2f}]   {delta:+7.1f} ms")
 
-        ok = report_modules(installed.launcher, env, tmpdir)
+        ok = report_modules(installed.launch_script, env, tmpdir)
     return 0 if ok else 1
 
 

@@ -100,6 +100,13 @@ def _manual(args: list[str]) -> int:
     )
     options = parser.parse_args(args)
     if options.command == "install":
+        if getattr(sys, "frozen", False):
+            parser.exit(
+                2,
+                "terraform-provider-humanitec install: this is a release build; Terraform "
+                "installs its zip from a mirror or registry (see the README). `install` is "
+                "for the pip-installed package.\n",
+            )
         from .install import InstallError, install_into_mirror
 
         try:

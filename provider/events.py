@@ -21,10 +21,13 @@ __all__ = [
     "COMMON_VARIABLES",
     "EVENTS",
     "PLACEHOLDER",
+    "VARIABLE_NAMES",
     "Event",
     "Variable",
     "event",
     "placeholders",
+    "scopes",
+    "types_of",
     "variables_of",
 ]
 
@@ -52,6 +55,10 @@ class Event(NamedTuple):
 
     def variable_names(self) -> tuple[str, ...]:
         return tuple(v.name for v in self.variables)
+
+    def example(self, variable: Variable) -> str:
+        """A variable's example value in this event: ``${event}`` is the event's own name."""
+        return self.name if variable.name == "event" else variable.example
 
 
 COMMON_VARIABLES: tuple[Variable, ...] = (
@@ -99,15 +106,24 @@ _DEPLOYMENT_VARIABLES = (
     ),
 )
 
+_STARTED_VARIABLES = tuple(
+    v._replace(example="in progress") if v.name == "status" else v for v in _DEPLOYMENT_VARIABLES
+)
+
 EVENTS: tuple[Event, ...] = (
     Event("environment", "created", "An environment was created.", _ENVIRONMENT_VARIABLES),
     Event("environment", "deleted", "An environment was deleted.", _ENVIRONMENT_VARIABLES),
-    Event("deployment", "started", "A deployment started.", _DEPLOYMENT_VARIABLES),
+    Event("deployment", "started", "A deployment started.", _STARTED_VARIABLES),
     Event("deployment", "finished", "A deployment finished.", _DEPLOYMENT_VARIABLES),
 )
 """Every event Humanitec documents, in the order ``GET /orgs/{org}/events`` lists them."""
 
 _BY_KEY = {(e.scope, e.type): e for e in EVENTS}
+
+VARIABLE_NAMES: tuple[str, ...] = tuple(
+    dict.fromkeys(name for e in EVENTS for name in e.variable_names())
+)
+"""Every variable some event provides, common ones first, each once."""
 
 PLACEHOLDER = re.compile(r"\$\{([^{}]*)\}")
 """A ``${name}`` in a payload value; the group is the name as written."""
@@ -122,6 +138,16 @@ def variables_of(scope: str, type_: str) -> frozenset[str]:
     """The variable names a trigger provides (empty for an unknown trigger)."""
     found = _BY_KEY.get((scope, type_))
     return frozenset(found.variable_names()) if found else frozenset()
+
+
+def scopes() -> tuple[str, ...]:
+    """The trigger scopes, in catalogue order."""
+    return tuple(dict.fromkeys(e.scope for e in EVENTS))
+
+
+def types_of(scope: str) -> tuple[str, ...]:
+    """The trigger types of a scope, in catalogue order (empty for an unknown scope)."""
+    return tuple(e.type for e in EVENTS if e.scope == scope)
 
 
 def placeholders(text: str) -> list[str]:

@@ -6,6 +6,7 @@ Kept apart from any one resource so that a second resource words its errors the 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from .plugin.diagnostics import Diagnostics
@@ -13,7 +14,7 @@ from .plugin.diagnostics import Diagnostics
 if TYPE_CHECKING:
     from .api import HumanitecError
 
-__all__ = ["application_not_found", "go_quote", "import_hint", "report_api_error"]
+__all__ = ["application_not_found", "did_you_mean", "go_quote", "import_hint", "report_api_error"]
 
 
 def import_hint(app_id: str, object_id: str) -> str:
@@ -43,6 +44,27 @@ def report_api_error(
         "Humanitec Client Error" if isinstance(error, TransportError) else "Humanitec API Error"
     )
     diags.error(summary, f"Unable to {action} {noun}, got error: {error}")
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
+    """The choice ``word`` most likely misspells, or None when none is close.
+
+    Case and surrounding spaces are forgiven (``Environment``, `` app_id ``), since
+    the point is to name what was meant; ``difflib`` is loaded only for a mistake.
+    """
+    folded = {choice.lower(): choice for choice in choices}
+    key = word.strip().lower()
+    if key in folded:
+        return folded[key]
+    if len(key) > _GUESSED:
+        return None  # no misspelling of a short name; and difflib is slow on 1 MB
+    import difflib
+
+    found = difflib.get_close_matches(key, list(folded), n=1, cutoff=0.6)
+    return folded[found[0]] if found else None
+
+
+_GUESSED = 100
 
 
 def go_quote(text: str) -> str:

@@ -12,7 +12,6 @@ import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from . import __version__
 from .plugin import log
 from .plugin.diagnostics import DiagnosticError, Diagnostics
 from .plugin.resource import DataSource, ListResource, Resource, State
@@ -136,6 +135,7 @@ class HumanitecProvider:
         return self._settings.org_id if self._settings else ""
 
     def _build_client(self, settings: Settings) -> HumanitecClient:
+        from . import __version__
         from .api import HumanitecClient
 
         try:

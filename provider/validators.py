@@ -2,6 +2,8 @@
 
 Each one sees only known, non-null values (the servicer skips the rest) and
 reports with the attribute path, so Terraform underlines the right line.
+Triggers are checked against the event catalogue (:mod:`provider.events`);
+payload placeholders in :mod:`provider.placeholders`.
 """
 
 from __future__ import annotations
@@ -11,10 +13,20 @@ import unicodedata
 from collections.abc import Callable
 from urllib.parse import SplitResult, urlsplit
 
+from . import events
+from .messages import did_you_mean
 from .plugin import cty
 from .plugin.diagnostics import AttributePath, Diagnostics, MapKey
 
-__all__ = ["HEADER_NAMES", "HTTPS_URL", "NOT_EMPTY", "PATH_SAFE_ID", "KnownTriggers"]
+__all__ = [
+    "HEADER_NAMES",
+    "HEADER_VALUES",
+    "HTTPS_URL",
+    "KNOWN_TRIGGERS",
+    "NOT_EMPTY",
+    "PATH_SAFE_ID",
+    "SOME_TRIGGERS",
+]
 
 # RFC 9110 field-name: a "token" of visible ASCII without separators.
 _FIELD_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
@@ -116,22 +128,47 @@ class HeaderNames:
                 )
 
 
-class KnownTriggers:
-    """Warn about trigger scope/type pairs Humanitec does not document.
+class HeaderValues:
+    """A header value holding CR, LF or NUL would end its header line early and start
+    another: header injection (RFC 9110 forbids these characters in field values).
 
-    A warning, not an error: Humanitec may add events, and the official
-    provider accepts any pair.
+    The value is never shown: in ``secret_headers_wo`` it is a credential.
     """
 
-    KNOWN = frozenset(
-        {
-            ("environment", "created"),
-            ("environment", "deleted"),
-            ("deployment", "started"),
-            ("deployment", "finished"),
-        }
-    )
-    description = "scope/type pairs Humanitec documents"
+    description = "values without CR, LF or NUL"
+
+    def validate(self, value: cty.Value, path: AttributePath, diags: Diagnostics) -> None:
+        if not isinstance(value, dict):
+            return
+        for key, text in value.items():
+            if not isinstance(text, str):
+                continue  # null is reported elsewhere; unknown is checked once known
+            bad = _first(text, _LINE_BREAKERS.__contains__)
+            if bad is not None:
+                diags.error(
+                    "Invalid Header Value",
+                    f"The value of header {_quoted(key)} contains {_LINE_BREAKERS[bad]}, which "
+                    "would end the header and inject what follows as another one. Remove it.",
+                    (*path, MapKey(key)),
+                )
+
+
+_LINE_BREAKERS = {
+    "\r": "a carriage return (U+000D)",
+    "\n": "a line feed (U+000A)",
+    "\x00": "a NUL character (U+0000)",
+}
+
+
+class KnownTriggers:
+    """Each trigger must be an event of the catalogue (:mod:`provider.events`).
+
+    An error, not a warning: Humanitec accepts any scope/type pair, and a webhook
+    on an event that does not exist is created but never fires, which is worse
+    than a failed plan. When Humanitec documents a new event, add it to the catalogue.
+    """
+
+    description = "scope/type pairs of the events Humanitec documents"
 
     def validate(self, value: cty.Value, path: AttributePath, diags: Diagnostics) -> None:
         if not isinstance(value, list):
@@ -141,15 +178,56 @@ class KnownTriggers:
                 continue
             scope, type_ = trigger.get("scope"), trigger.get("type")
             if not (isinstance(scope, str) and isinstance(type_, str)):
-                continue  # unknown until apply
-            if (scope, type_) not in self.KNOWN:
-                known = ", ".join(f"{s}/{t}" for s, t in sorted(self.KNOWN))
-                diags.warning(
+                continue  # unknown until apply, or null (reported elsewhere)
+            if events.event(scope, type_) is None:
+                known = ", ".join(f"{e.scope}/{e.type}" for e in events.EVENTS)
+                diags.error(
                     "Unknown Webhook Trigger",
-                    f"Humanitec documents no event {scope}/{type_}; known events are {known}. "
-                    "The webhook will not fire unless Humanitec knows this event.",
+                    f"Humanitec documents no event {_pair(scope, type_)}, so a webhook on it would "
+                    f"never fire.{_trigger_hint(scope, type_)} Known events are {known}.",
                     path,
                 )
+
+
+def _pair(scope: str, type_: str) -> str:
+    """``scope/type`` as written, or quoted when it holds invisible characters or is long."""
+    pair = f"{scope}/{type_}"
+    return pair if pair.isprintable() and len(pair) <= 200 else _quoted(pair)
+
+
+def _trigger_hint(scope: str, type_: str) -> str:
+    """`` Did you mean ...?`` naming the closest scope and/or type, or ``""``."""
+    types = events.types_of(scope)
+    if types:  # the scope is right: the type is another scope's, or misspelt
+        owner = next((s for s in events.scopes() if type_ in events.types_of(s)), None)
+        if owner is not None:
+            return f' Did you mean scope = "{owner}"?'
+        guess = did_you_mean(type_, types)
+        return f' Did you mean type = "{guess}"?' if guess else ""
+    scope_guess = did_you_mean(scope, events.scopes())
+    if scope_guess is None:
+        return ""
+    suggestion = f'scope = "{scope_guess}"'
+    if type_ not in events.types_of(scope_guess):
+        type_guess = did_you_mean(type_, events.types_of(scope_guess))
+        suggestion += f', type = "{type_guess}"' if type_guess else ""
+    return f" Did you mean {suggestion}?"
+
+
+class SomeTriggers:
+    """A webhook without triggers is accepted by Humanitec but never fires: a warning,
+    since it may be meant as a placeholder for later."""
+
+    description = "at least one trigger"
+
+    def validate(self, value: cty.Value, path: AttributePath, diags: Diagnostics) -> None:
+        if isinstance(value, list) and not value:
+            diags.warning(
+                "No Webhook Triggers",
+                "triggers is empty, so this webhook never fires. Add the events it should "
+                'be called for, e.g. { scope = "deployment", type = "finished" }.',
+                path,
+            )
 
 
 def _has_space(text: str) -> bool:
@@ -195,3 +273,6 @@ NOT_EMPTY = NotEmpty()
 PATH_SAFE_ID = PathSafeId()
 HTTPS_URL = HttpsUrl()
 HEADER_NAMES = HeaderNames()
+HEADER_VALUES = HeaderValues()
+KNOWN_TRIGGERS = KnownTriggers()
+SOME_TRIGGERS = SomeTriggers()

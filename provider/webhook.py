@@ -14,9 +14,11 @@ fragile, this one is safer:
 * credentials go in the write-only ``secret_headers_wo``: merged into the
   headers sent, never in state or plan output, rotated by bumping
   ``secret_headers_wo_version``; ``headers`` stays a plain, reviewable map;
-* URLs, ids and header names are checked at plan time, an undocumented trigger
-  is a warning, and a new webhook's application (with the token and org) is
-  checked at plan time, so mistakes fail review rather than apply;
+* URLs, ids, header names and values and triggers are checked at plan time
+  (an event the catalogue does not hold is an error), payload placeholders are
+  checked against the triggers' events (:mod:`.placeholders`), and a new
+  webhook's application (with the token and org) is checked at plan time, so
+  mistakes fail review rather than apply;
 * a create whose outcome is unclear looks before it reports, and a create
   that meets 409 adopts the webhook when it is exactly the planned one (a lost
   answer of an earlier apply), so a webhook is neither lost nor created twice;
@@ -33,7 +35,9 @@ import threading
 from typing import TYPE_CHECKING, Protocol
 
 from .application_check import ApplicationChecks
+from .events import EVENTS
 from .messages import application_not_found, go_quote, import_hint, report_api_error
+from .placeholders import KNOWN_PLACEHOLDERS, check_triggers_provide
 from .plugin import log
 from .plugin.diagnostics import DiagnosticError, Diagnostics, MapKey
 from .plugin.resource import (
@@ -62,7 +66,15 @@ from .plugin.schema import (
     number,
     string,
 )
-from .validators import HEADER_NAMES, HTTPS_URL, NOT_EMPTY, PATH_SAFE_ID, KnownTriggers
+from .validators import (
+    HEADER_NAMES,
+    HEADER_VALUES,
+    HTTPS_URL,
+    KNOWN_TRIGGERS,
+    NOT_EMPTY,
+    PATH_SAFE_ID,
+    SOME_TRIGGERS,
+)
 from .webhook_state import (
     WebhookAddress,
     decode_secret_names,
@@ -85,16 +97,16 @@ if TYPE_CHECKING:
 
 __all__ = ["SCHEMA", "ClientSource", "WebhookResource"]
 
-_TRIGGERS_DESCRIPTION = """\
-A list of Events by which the Job is triggered, supported triggers are:
 
-| scope       | type     |
-|-------------|----------|
-| environment | created  |
-| environment | deleted  |
-| deployment  | started  |
-| deployment  | finished |
-"""
+def _triggers_description() -> str:
+    """The supported triggers, as a table built from the event catalogue."""
+    rows = [("scope", "type"), *((e.scope, e.type) for e in EVENTS)]
+    width = [max(len(row[i]) for row in rows) for i in (0, 1)]
+    lines = [f"| {s.ljust(width[0])} | {t.ljust(width[1])} |" for s, t in rows]
+    lines.insert(1, f"|{'-' * (width[0] + 2)}|{'-' * (width[1] + 2)}|")
+    table = "\n".join(lines)
+    return f"A list of Events by which the Job is triggered, supported triggers are:\n\n{table}\n"
+
 
 SCHEMA = Schema(
     description="Webhook is a special type of a Job, it performs a HTTPS request to a "
@@ -127,21 +139,22 @@ SCHEMA = Schema(
             optional=True,
             computed=True,
             default={},
-            validators=(HEADER_NAMES,),
+            validators=(HEADER_NAMES, HEADER_VALUES),
         ),
         "payload": map_of_strings(
             "Customize payload. Humanitec fills placeholders such as `${app_id}`; write them "
             "as `$${app_id}` in HCL so Terraform passes them through.",
             optional=True,
+            validators=(KNOWN_PLACEHOLDERS,),
         ),
         "triggers": nested_set(
-            _TRIGGERS_DESCRIPTION,
+            _triggers_description(),
             {
                 "scope": string("Scope of the trigger", required=True),
                 "type": string("Type of the trigger", required=True),
             },
             required=True,
-            validators=(KnownTriggers(),),
+            validators=(KNOWN_TRIGGERS, SOME_TRIGGERS),
         ),
         "secret_headers_wo": map_of_strings(
             "Write-only headers (Terraform 1.11+), merged into `headers` when sent, e.g. "
@@ -152,7 +165,7 @@ SCHEMA = Schema(
             optional=True,
             sensitive=True,
             write_only=True,
-            validators=(HEADER_NAMES,),
+            validators=(HEADER_NAMES, HEADER_VALUES),
         ),
         "secret_headers_wo_version": number(
             "Change this number to send the current `secret_headers_wo` values, e.g. to "
@@ -193,6 +206,9 @@ class WebhookResource:
     def validate(self, req: ValidateRequest) -> ValidateResponse:
         response = ValidateResponse()
         _check_headers_set_once(req.config, response.diagnostics)
+        check_triggers_provide(
+            req.config.get("payload"), req.config.get("triggers"), response.diagnostics
+        )
         return response
 
     def plan(self, req: PlanRequest) -> PlanResponse:

@@ -21,6 +21,7 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
+from provider.events import EVENTS
 from provider.plugin import cty
 from provider.plugin.schema import Attribute, Nesting, Schema
 from provider.provider import HumanitecProvider
@@ -47,9 +48,7 @@ token is an error. Keep the token out of `.tf` files: set `HUMANITEC_TOKEN`
 or use the config file.
 """
 
-# Prose for a resource page, placed between "Example Usage" and "Schema".
-_RESOURCE_NOTES = {
-    "humanitec_webhook": """\
+_WEBHOOK_PLACEHOLDERS = """\
 ## Payload Placeholders
 
 Humanitec fills placeholders such as `${app_id}`, `${env_id}`, `${deploy_id}`
@@ -65,8 +64,41 @@ payload = {
 ```
 
 The same holds in `.tf.json` files and heredocs; write `%%{` for a literal `%{`.
-""",
-}
+
+`terraform validate` and `terraform plan` check the webhook against the events
+below, each on the attribute at fault:
+
+- a placeholder no event provides (`${app_idd}`) is a warning that suggests the
+  closest one (`${app_id}`);
+- a placeholder that some of the webhook's triggers do not provide (`${deploy_id}`
+  on `environment`/`created`) is a warning naming those triggers;
+- a trigger that is not an event below is an error that suggests the closest
+  scope or type, and an empty `triggers` set is a warning: the webhook never fires;
+- a header value with a carriage return, line feed or NUL is an error.
+
+Literal `$` and `%` text (`$5`, `100%`) is left alone, and so are values
+Terraform only knows at apply.
+"""
+
+
+def _webhook_notes() -> str:
+    """The placeholder prose and, from the event catalogue, a table per trigger."""
+    parts = [_WEBHOOK_PLACEHOLDERS, "### Placeholders per trigger\n"]
+    for event in EVENTS:
+        rows = [
+            f"| `${{{v.name}}}` | {v.description} | `{event.example(v)}` |" for v in event.variables
+        ]
+        parts.append(
+            f"#### `{event.scope}` / `{event.type}`\n\n{event.description}\n\n"
+            "| variable | description | example |\n|----------|-------------|---------|\n"
+            + "\n".join(rows)
+            + "\n"
+        )
+    return "\n".join(parts)
+
+
+# Prose for a resource page, placed between "Example Usage" and "Schema".
+_RESOURCE_NOTES = {"humanitec_webhook": _webhook_notes()}
 
 _IMPORT_INTRO = "Import is supported using the following syntax:"
 

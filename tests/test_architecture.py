@@ -48,7 +48,7 @@ def imported_modules(directory: Path) -> list[tuple[str, str]]:
     [
         ("plugin", ("provider.plugin",)),
         ("api", ("provider.api", "provider.__version__")),
-        ("emulator", ("provider.emulator", "provider.api")),
+        ("emulator", ("provider.emulator", "provider.api", "provider.events")),
     ],
     ids=["plugin", "api", "emulator"],
 )

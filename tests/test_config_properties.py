@@ -15,12 +15,21 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from provider.placeholders import KNOWN_PLACEHOLDERS, check_triggers_provide
 from provider.plugin import cty
 from provider.plugin.convert import to_proto_diagnostics
 from provider.plugin.diagnostics import AttributePath, Diagnostics, MapKey, Severity
 from provider.plugin.planning import validate_config
 from provider.plugin.schema import Validator
-from provider.validators import HEADER_NAMES, HTTPS_URL, NOT_EMPTY, PATH_SAFE_ID, KnownTriggers
+from provider.validators import (
+    HEADER_NAMES,
+    HEADER_VALUES,
+    HTTPS_URL,
+    KNOWN_TRIGGERS,
+    NOT_EMPTY,
+    PATH_SAFE_ID,
+    SOME_TRIGGERS,
+)
 from provider.webhook import SCHEMA
 
 # Huge values are slow to generate on a loaded 2-core machine: that is not a failure.
@@ -30,7 +39,16 @@ PROPERTY = settings(
     database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
-VALIDATORS: list[Validator] = [HTTPS_URL, HEADER_NAMES, NOT_EMPTY, PATH_SAFE_ID, KnownTriggers()]
+VALIDATORS: list[Validator] = [
+    HTTPS_URL,
+    HEADER_NAMES,
+    HEADER_VALUES,
+    NOT_EMPTY,
+    PATH_SAFE_ID,
+    KNOWN_TRIGGERS,
+    SOME_TRIGGERS,
+    KNOWN_PLACEHOLDERS,
+]
 
 MEGABYTE = 1 << 20
 HUGE: list[cty.Value] = [
@@ -118,6 +136,14 @@ def test_validate_config_reports_anything_as_diagnostics(config: dict[str, cty.V
     assert_reportable(diags)
     for d in diags:
         assert d.path is None or d.path[0] in SCHEMA.attributes
+
+
+@PROPERTY
+@given(config=CONFIGS)
+def test_trigger_coverage_reports_anything_as_diagnostics(config: dict[str, cty.Value]) -> None:
+    diags = Diagnostics()
+    check_triggers_provide(config.get("payload"), config.get("triggers"), diags)
+    assert_reportable(diags, ("payload",))
 
 
 @PROPERTY

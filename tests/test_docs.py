@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from provider import provider, settings, webhook, webhook_data
+from provider import events, provider, settings, webhook, webhook_data
 from provider.plugin.schema import Attribute, Schema
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -97,3 +97,22 @@ def test_examples_are_terraform_fmt_clean(tmp_path: Path) -> None:
         f"`terraform fmt -check -diff -recursive examples` failed; format the examples:\n"
         f"{result.stdout}{result.stderr}"
     )
+
+
+def test_webhook_page_has_every_triggers_placeholders_from_the_catalogue() -> None:
+    text = (ROOT / "docs" / "resources" / "webhook.md").read_text(encoding="utf-8")
+    for event in events.EVENTS:
+        heading = f"#### `{event.scope}` / `{event.type}`\n"
+        assert heading in text
+        section = text.split(heading, 1)[1].split("\n#", 1)[0]
+        rows = [line for line in section.splitlines() if line.startswith("| `${")]
+        assert rows == [
+            f"| `${{{v.name}}}` | {v.description} | `{event.example(v)}` |" for v in event.variables
+        ], event.name
+    assert "| `${event}` | The event, as `scope.type`. | `deployment.finished` |" in text
+
+
+def test_triggers_description_lists_every_catalogue_event() -> None:
+    description = webhook.SCHEMA.attributes["triggers"].description
+    rows = re.findall(r"^\| (\w+) +\| (\w+) +\|$", description, re.MULTILINE)
+    assert rows[1:] == [(e.scope, e.type) for e in events.EVENTS]

@@ -12,7 +12,13 @@ from pathlib import Path
 import pytest
 
 from provider import __version__
-from provider.install import InstallError, install_into_mirror, parse_source, platform_dir
+from provider.install import (
+    HOME_VARIABLE,
+    InstallError,
+    install_into_mirror,
+    parse_source,
+    platform_dir,
+)
 from provider.plugin.serve import MAGIC_COOKIE_KEY
 
 PROVIDER = str(Path(sys.executable).parent / "terraform-provider-humanitec")
@@ -51,14 +57,37 @@ def test_install_writes_the_unpacked_mirror_layout(
     assert [p.name for p in result.launcher.parent.iterdir()] == [result.launcher.name]
 
 
-def test_launcher_is_executable_with_this_interpreter_isolated(tmp_path: Path) -> None:
+def test_launcher_runs_the_recorded_python_isolated(tmp_path: Path) -> None:
     result = install_into_mirror(tmp_path, source="humanitec/humanitec", version="0.1.0")
     assert os.access(result.launcher, os.X_OK)
     lines = result.launcher.read_text(encoding="utf-8").splitlines()
     assert lines[0] == "#!/bin/sh"
-    assert f"python={shlex.quote(sys.executable)}" in lines
     # -I: no PYTHON* variables or user site from Terraform's environment; -S: no .pth scan.
-    assert 'exec "$python" -IS "$0" "$@"' in lines
+    assert '  exec "$python" -IS "$home/launch.py" "$@"' in lines
+    assert result.home == Path(os.environ[HOME_VARIABLE]) / "0.1.0"
+    assert (result.home / "python").read_text(encoding="utf-8") == sys.executable + "\n"
+    assert result.launch_script.read_text(encoding="utf-8").endswith(
+        "from provider.launch import main\n\nsys.exit(main())\n"
+    )
+
+
+def test_launchers_are_byte_identical_across_machines(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two virtualenvs, mirrors and users: the same launcher, so the same lock-file hash."""
+    launchers = []
+    for machine in ("one", "two"):
+        monkeypatch.setenv(HOME_VARIABLE, str(tmp_path / machine / "home"))
+        monkeypatch.setattr(sys, "executable", str(tmp_path / machine / "venv/bin/python"))
+        result = install_into_mirror(
+            tmp_path / machine / "mirror", source="humanitec/humanitec", version="1.2.3"
+        )
+        launchers.append(result.launcher.read_bytes())
+        assert str(tmp_path) not in result.launcher.read_text(encoding="utf-8")
+        assert f"{tmp_path / machine}/venv/bin/python" in result.launch_script.read_text(
+            encoding="utf-8"
+        )
+    assert launchers[0] == launchers[1]
 
 
 def test_launcher_passes_arguments_to_the_provider(tmp_path: Path) -> None:
@@ -76,28 +105,33 @@ def test_launcher_passes_arguments_to_the_provider(tmp_path: Path) -> None:
     assert done.stdout == f"terraform-provider-humanitec {__version__}\n"
 
 
+def run_launcher(launcher: Path, env: dict[str, str] | None = None) -> tuple[int, str, str]:
+    done = subprocess.run(
+        [str(launcher)],
+        env=env or without_cookie(),
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        check=False,
+    )
+    return done.returncode, done.stdout, done.stderr
+
+
 @pytest.mark.parametrize("state", ["missing", "not-executable"])
 def test_launcher_says_when_its_python_is_gone(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, state: str
 ) -> None:
-    python = tmp_path / "old venv '''$(x)" / "bin" / "python"  # quotes for sh and Python
+    python = tmp_path / "old venv '''$(x)\\N" / "bin" / "python"  # quotes and escapes
     if state == "not-executable":
         python.parent.mkdir(parents=True)
         python.write_text("", encoding="utf-8")
     monkeypatch.setattr(sys, "executable", str(python))
     mirror = tmp_path / "the mirror's dir"
     result = install_into_mirror(mirror, source="humanitec/humanitec", version="1.2.3")
-    compile(result.launcher.read_text(encoding="utf-8"), str(result.launcher), "exec")
-    done = subprocess.run(
-        [str(result.launcher)],
-        env=without_cookie(),
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT,
-        check=False,
-    )
-    assert (done.returncode, done.stdout) == (127, "")
-    lines = done.stderr.splitlines()
+    compile(result.launch_script.read_text(encoding="utf-8"), str(result.launch_script), "exec")
+    returncode, stdout, stderr = run_launcher(result.launcher)
+    assert (returncode, stdout) == (127, "")
+    lines = stderr.splitlines()
     assert lines[0] == (
         f"terraform-provider-humanitec: the Python at {python} is gone "
         "(was its virtualenv moved or deleted?)."
@@ -106,21 +140,40 @@ def test_launcher_says_when_its_python_is_gone(
         f"terraform-provider-humanitec install --mirror {shlex.quote(str(mirror.resolve()))} "
         "--source registry.terraform.io/humanitec/humanitec --version 1.2.3"
     )
-    assert lines[2:] == [f"    {reinstall}", "    terraform init -upgrade"]
+    assert lines[1:] == [
+        "Install the project again (e.g. pip install . in a virtualenv), then run:",
+        f"    {reinstall}",
+    ]
 
 
-def test_launcher_refuses_a_backslash_python_would_read_as_an_escape(
+def test_launcher_says_when_no_python_is_recorded(tmp_path: Path) -> None:
+    """Another user, or another HOME: the launcher is there, the record is not."""
+    result = install_into_mirror(tmp_path, source="acme/humanitec", version="1.2.3")
+    elsewhere = tmp_path / "another user"
+    env = {**without_cookie(), HOME_VARIABLE: str(elsewhere)}
+    returncode, stdout, stderr = run_launcher(result.launcher, env)
+    assert (returncode, stdout) == (127, "")
+    assert stderr.splitlines() == [
+        f"terraform-provider-humanitec 1.2.3: no Python is recorded for it in {elsewhere}/1.2.3 "
+        "(installed by another user, or with another HOME?).",
+        "Install the project (e.g. pip install . in a virtualenv), then run:",
+        "    terraform-provider-humanitec install --source registry.terraform.io/acme/humanitec "
+        "--version 1.2.3 [--mirror DIR]",
+    ]
+
+
+def test_install_refuses_a_python_path_with_a_newline(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(sys, "executable", str(tmp_path / "x\\N" / "python"))
-    with pytest.raises(InstallError, match="cannot write a launcher"):
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "x\ny" / "python"))
+    with pytest.raises(InstallError, match="cannot record the Python"):
         install_into_mirror(tmp_path / "mirror", source="humanitec/humanitec", version="0.1.0")
     assert not (tmp_path / "mirror").exists()
 
 
-def test_launcher_finds_the_provider_without_site(tmp_path: Path) -> None:
+def test_launch_script_finds_the_provider_without_site(tmp_path: Path) -> None:
     result = install_into_mirror(tmp_path, source="humanitec/humanitec", version="0.1.0")
-    source = result.launcher.read_text(encoding="utf-8").replace("sys.exit(main())", "")
+    source = result.launch_script.read_text(encoding="utf-8").replace("sys.exit(main())", "")
     probe = (
         source + "import grpc, httpx, pydantic, provider.plugin.serve\nprint(sys.flags.no_site)\n"
     )

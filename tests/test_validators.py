@@ -4,10 +4,19 @@ from __future__ import annotations
 
 import pytest
 
+from provider import events
 from provider.plugin import cty
 from provider.plugin.diagnostics import AttributePath, Diagnostic, Diagnostics, MapKey, Severity
 from provider.plugin.schema import Validator
-from provider.validators import HEADER_NAMES, HTTPS_URL, NOT_EMPTY, PATH_SAFE_ID, KnownTriggers
+from provider.validators import (
+    HEADER_NAMES,
+    HEADER_VALUES,
+    HTTPS_URL,
+    KNOWN_TRIGGERS,
+    NOT_EMPTY,
+    PATH_SAFE_ID,
+    SOME_TRIGGERS,
+)
 
 
 def run(validator: Validator, value: cty.Value, path: AttributePath) -> list[Diagnostic]:
@@ -232,12 +241,18 @@ def trigger(scope: cty.Value, type_: cty.Value) -> dict[str, cty.Value]:
         "unknown-set",
     ],
 )
-def test_known_triggers_accepts_documented_and_unknown_pairs(triggers: cty.Value) -> None:
-    assert run(KnownTriggers(), triggers, ("triggers",)) == []
+def test_known_triggers_accepts_catalogue_events_and_unknown_pairs(triggers: cty.Value) -> None:
+    assert run(KNOWN_TRIGGERS, triggers, ("triggers",)) == []
+
+
+def test_known_triggers_accepts_every_catalogue_event() -> None:
+    every: list[cty.Value] = [trigger(e.scope, e.type) for e in events.EVENTS]
+    assert len(every) == 4
+    assert run(KNOWN_TRIGGERS, every, ("triggers",)) == []
 
 
 @pytest.mark.parametrize(
-    ("triggers", "warnings"),
+    ("triggers", "errors"),
     [
         ([trigger("deployment", "created")], 1),
         ([trigger("environment", "finished")], 1),
@@ -247,24 +262,128 @@ def test_known_triggers_accepts_documented_and_unknown_pairs(triggers: cty.Value
     ],
     ids=["swapped-type", "other-swap", "case-matters", "one-of-two", "two-of-two"],
 )
-def test_known_triggers_warns_about_undocumented_pairs(
-    triggers: list[cty.Value], warnings: int
+def test_known_triggers_refuses_pairs_the_catalogue_lacks(
+    triggers: list[cty.Value], errors: int
 ) -> None:
-    diagnostics = run(KnownTriggers(), triggers, ("triggers",))
+    diagnostics = run(KNOWN_TRIGGERS, triggers, ("triggers",))
     assert [(d.severity, d.summary, d.path) for d in diagnostics] == [
-        (Severity.WARNING, "Unknown Webhook Trigger", ("triggers",))
+        (Severity.ERROR, "Unknown Webhook Trigger", ("triggers",))
+    ] * errors
+
+
+@pytest.mark.parametrize(
+    ("scope", "type_", "hint"),
+    [
+        ("deployment", "finish", 'Did you mean type = "finished"?'),
+        ("deployment", "Started", 'Did you mean type = "started"?'),
+        ("environment", "create", 'Did you mean type = "created"?'),
+        ("deploy", "finished", 'Did you mean scope = "deployment"?'),
+        ("enviroment", "deleted", 'Did you mean scope = "environment"?'),
+        ("Environment", "created", 'Did you mean scope = "environment"?'),
+        ("deployments", "finishd", 'Did you mean scope = "deployment", type = "finished"?'),
+        ("environment", "finished", 'Did you mean scope = "deployment"?'),
+        ("deployment", "created", 'Did you mean scope = "environment"?'),
+    ],
+    ids=[
+        "type-typo",
+        "type-case",
+        "type-prefix",
+        "scope-prefix",
+        "scope-typo",
+        "scope-case",
+        "both-typos",
+        "type-of-deployments",
+        "type-of-environments",
+    ],
+)
+def test_known_triggers_error_suggests_the_closest_event(scope: str, type_: str, hint: str) -> None:
+    [diagnostic] = run(KNOWN_TRIGGERS, [trigger(scope, type_)], ("triggers",))
+    assert diagnostic.detail == (
+        f"Humanitec documents no event {scope}/{type_}, so a webhook on it would never fire. "
+        f"{hint} Known events are environment/created, environment/deleted, "
+        "deployment/started, deployment/finished."
+    )
+
+
+def test_known_triggers_error_without_a_close_event_only_lists_the_known_ones() -> None:
+    [diagnostic] = run(KNOWN_TRIGGERS, [trigger("app", "renamed")], ("triggers",))
+    assert "Did you mean" not in diagnostic.detail
+    assert diagnostic.detail.startswith("Humanitec documents no event app/renamed")
+    assert diagnostic.detail.endswith("deployment/started, deployment/finished.")
+
+
+def test_known_triggers_error_quotes_an_invisible_or_huge_pair() -> None:
+    [newline, huge] = run(
+        KNOWN_TRIGGERS,
+        [trigger("deploy\nment", "started"), trigger("x" * 1_000_000, "y")],
+        ("triggers",),
+    )
+    assert newline.detail.startswith("Humanitec documents no event 'deploy\\nment/started', so")
+    assert huge.detail.startswith("Humanitec documents no event 'xxx")
+    assert len(huge.detail) < 1_000
+
+
+@pytest.mark.parametrize(
+    ("triggers", "warnings"),
+    [([], 1), ([trigger("environment", "created")], 0), (cty.UNKNOWN, 0), (None, 0)],
+    ids=["empty", "one", "unknown", "null"],
+)
+def test_an_empty_trigger_set_is_a_warning(triggers: cty.Value, warnings: int) -> None:
+    diagnostics = run(SOME_TRIGGERS, triggers, ("triggers",))
+    assert [(d.severity, d.summary, d.path) for d in diagnostics] == [
+        (Severity.WARNING, "No Webhook Triggers", ("triggers",))
     ] * warnings
+    assert all("never fires" in d.detail for d in diagnostics)
 
 
-def test_known_triggers_warning_names_the_pair_and_the_known_events() -> None:
-    [diagnostic] = run(KnownTriggers(), [trigger("app", "renamed")], ("triggers",))
-    assert "app/renamed" in diagnostic.detail
-    assert "deployment/finished, deployment/started" in diagnostic.detail
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        ("a\r\nX-Injected: 1", "a carriage return (U+000D)"),
+        ("a\nb", "a line feed (U+000A)"),
+        ("a\x00", "a NUL character (U+0000)"),
+    ],
+    ids=["crlf", "lf", "nul"],
+)
+@pytest.mark.parametrize("attribute", ["headers", "secret_headers_wo"])
+def test_header_value_with_cr_lf_or_nul_is_an_error_on_its_key(
+    attribute: str, value: str, shown: str
+) -> None:
+    headers: dict[str, cty.Value] = {"X-Ok": "fine", "X-Bad": value, "X-Late": cty.UNKNOWN}
+    [diagnostic] = run(HEADER_VALUES, headers, (attribute,))
+    assert (diagnostic.severity, diagnostic.summary, diagnostic.path) == (
+        Severity.ERROR,
+        "Invalid Header Value",
+        (attribute, MapKey("X-Bad")),
+    )
+    assert diagnostic.detail.startswith(f"The value of header 'X-Bad' contains {shown}")
+    assert value not in diagnostic.detail  # a secret header's value is never shown
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"X-A": "Bearer abc", "X-B": "tab\tand üñí", "X-C": ""},
+        {"X-A": cty.UNKNOWN, "X-B": None},
+        cty.UNKNOWN,
+    ],
+    ids=["ordinary", "unknown-or-null-values", "unknown-map"],
+)
+def test_header_values_accepts_other_text_and_unknowns(headers: cty.Value) -> None:
+    assert run(HEADER_VALUES, headers, ("headers",)) == []
 
 
 @pytest.mark.parametrize(
     "validator",
-    [HTTPS_URL, HEADER_NAMES, NOT_EMPTY, PATH_SAFE_ID, KnownTriggers()],
+    [
+        HTTPS_URL,
+        HEADER_NAMES,
+        HEADER_VALUES,
+        NOT_EMPTY,
+        PATH_SAFE_ID,
+        KNOWN_TRIGGERS,
+        SOME_TRIGGERS,
+    ],
     ids=lambda v: type(v).__name__,
 )
 def test_every_validator_describes_itself(validator: Validator) -> None:

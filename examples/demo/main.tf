@@ -1,5 +1,6 @@
 # The demo: one webhook per Humanitec event, against the local emulator.
-# scripts/demo.py sets HUMANITEC_API_PREFIX, HUMANITEC_ORG and HUMANITEC_TOKEN.
+# scripts/demo.py sets HUMANITEC_API_PREFIX, HUMANITEC_ORG and HUMANITEC_TOKEN, and
+# receiver_url to a local HTTPS receiver, which then shows what each webhook sends.
 
 terraform {
   required_providers {
@@ -16,10 +17,15 @@ variable "app_id" {
   default = "demo-app"
 }
 
+variable "receiver_url" {
+  type    = string
+  default = "https://hooks.example.com/humanitec"
+}
+
 resource "humanitec_webhook" "environment_created" {
   id       = "environment-created"
   app_id   = var.app_id
-  url      = "https://hooks.example.com/humanitec/environments"
+  url      = "${var.receiver_url}/environment-created"
   triggers = [{ scope = "environment", type = "created" }]
   payload = {
     event       = "$${event}"
@@ -32,7 +38,7 @@ resource "humanitec_webhook" "environment_created" {
 resource "humanitec_webhook" "environment_deleted" {
   id       = "environment-deleted"
   app_id   = var.app_id
-  url      = "https://hooks.example.com/humanitec/environments"
+  url      = "${var.receiver_url}/environment-deleted"
   triggers = [{ scope = "environment", type = "deleted" }]
   payload = {
     event       = "$${event}"
@@ -44,7 +50,7 @@ resource "humanitec_webhook" "environment_deleted" {
 resource "humanitec_webhook" "deployment_started" {
   id       = "deployment-started"
   app_id   = var.app_id
-  url      = "https://hooks.example.com/humanitec/deployments"
+  url      = "${var.receiver_url}/deployment-started"
   headers  = { "X-Source" = "terraform" }
   triggers = [{ scope = "deployment", type = "started" }]
   payload = {
@@ -58,7 +64,7 @@ resource "humanitec_webhook" "deployment_started" {
 resource "humanitec_webhook" "deployment_finished" {
   id       = "deployment-finished"
   app_id   = var.app_id
-  url      = "https://hooks.example.com/humanitec/deployments"
+  url      = "${var.receiver_url}/deployment-finished"
   triggers = [{ scope = "deployment", type = "finished" }]
   payload = {
     application = "$${app_id}"

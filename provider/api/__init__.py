@@ -26,7 +26,11 @@ from provider.api.errors import (
 )
 from provider.api.models import (
     ApplicationResponse,
+    DeploymentRequest,
+    DeploymentResponse,
     EnvironmentBaseResponse,
+    EnvironmentDefinitionRequest,
+    EnvironmentResponse,
     EventBaseRequest,
     EventBaseResponse,
     EventResponse,
@@ -43,7 +47,11 @@ __all__ = [
     "ApplicationResponse",
     "BadRequest",
     "Conflict",
+    "DeploymentRequest",
+    "DeploymentResponse",
     "EnvironmentBaseResponse",
+    "EnvironmentDefinitionRequest",
+    "EnvironmentResponse",
     "EventBaseRequest",
     "EventBaseResponse",
     "EventResponse",

@@ -21,7 +21,6 @@ import httpx
 import pydantic
 from pydantic import JsonValue
 
-from provider import __version__
 from provider.api import _config, _deadline, retry
 from provider.api._sender import Reply, Sender
 from provider.api.errors import ApiError, TransportError
@@ -66,7 +65,8 @@ class HumanitecClient:
             Printable ASCII without spaces (strip a trailing newline read from a file).
         verify_tls: verify the server certificate (ignored when ``transport`` is given).
         timeout: seconds for the whole call, retries and their waits included.
-        app_version: the provider version reported in ``Humanitec-User-Agent``.
+        app_version: the provider version reported in ``Humanitec-User-Agent`` (default: the
+            installed package's).
         transport: an httpx transport, e.g. to pin TLS settings. The deadline holds at the
             socket only for an ``httpx.HTTPTransport``; others get httpx's own timeouts.
         sleep: waits before each retry; by default a wait that ``cancel()`` ends. It may
@@ -85,12 +85,16 @@ class HumanitecClient:
         *,
         verify_tls: bool = True,
         timeout: float = 60.0,
-        app_version: str = __version__,
+        app_version: str | None = None,
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] | None = None,
         random: Callable[[], float] = _random.random,
         max_retries: int = retry.DEFAULT_MAX_RETRIES,
     ) -> None:
+        if app_version is None:
+            from provider import __version__
+
+            app_version = __version__
         prefix = _config.parse_api_prefix(api_prefix, token)
         _config.check_arguments(
             org_id, token, app_version=app_version, timeout=timeout, max_retries=max_retries

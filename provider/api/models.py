@@ -1,4 +1,4 @@
-"""Pydantic models mirroring the Humanitec webhook and application schemas of the API.
+"""Pydantic models mirroring the Humanitec webhook, application, environment and deployment schemas.
 
 Shared by the client and the emulator, so the two cannot drift apart.
 
@@ -19,7 +19,11 @@ from pydantic import BaseModel, ConfigDict, JsonValue
 
 __all__ = [
     "ApplicationResponse",
+    "DeploymentRequest",
+    "DeploymentResponse",
     "EnvironmentBaseResponse",
+    "EnvironmentDefinitionRequest",
+    "EnvironmentResponse",
     "EventBaseRequest",
     "EventBaseResponse",
     "EventResponse",
@@ -126,6 +130,60 @@ class ApplicationResponse(_ApiModel):
     created_by: str | None = None
     envs: list[EnvironmentBaseResponse] | None = None
     status: str | None = None
+
+
+class DeploymentRequest(_ApiModel):
+    """Body of ``POST …/envs/{env}/deploys``: every field optional in the spec."""
+
+    delta_id: str | None = None
+    set_id: str | None = None
+    comment: str | None = None
+    value_set_version_id: str | None = None
+
+
+class DeploymentResponse(_ApiModel):
+    """A deployment; ``status`` is ``pending``, ``in progress``, ``succeeded`` or ``failed``."""
+
+    id: str
+    env_id: str
+    from_id: str
+    set_id: str
+    comment: str
+    status: str
+    status_changed_at: str
+    created_at: str
+    created_by: str
+    export_status: str
+    export_file: str
+    delta_id: str | None = None
+    value_set_version_id: str | None = None
+
+
+class EnvironmentDefinitionRequest(_ApiModel):
+    """Body of ``POST /orgs/{org}/apps/{app}/envs``: ``id`` and ``name`` required by the spec."""
+
+    id: str
+    name: str
+    type: str | None = None
+    from_deploy_id: str | None = None
+
+
+class EnvironmentResponse(_ApiModel):
+    """An environment as returned by the environment endpoints.
+
+    ``last_deploy``/``from_deploy`` are absent until a deployment has happened.
+    """
+
+    id: str
+    name: str
+    type: str
+    created_at: str
+    created_by: str
+    status: str
+    status_changed_at: str
+    status_message: str | None = None
+    last_deploy: DeploymentResponse | None = None
+    from_deploy: DeploymentResponse | None = None
 
 
 class HumanitecErrorResponse(_ApiModel):

@@ -21,6 +21,8 @@ import uvicorn
 from starlette.types import ASGIApp
 
 from provider.emulator.app import DEFAULT_USER_ID, create_app
+from provider.emulator.controls import DEFAULT_DEPLOY_DURATION
+from provider.emulator.delivery import DeliverySettings, Dispatcher
 from provider.emulator.store import WebhookStore
 
 __all__ = ["BackgroundServer", "EmulatorServer", "bind_socket", "make_server", "url_for"]
@@ -116,7 +118,9 @@ class EmulatorServer(BackgroundServer):
     """The Humanitec emulator on ``127.0.0.1:<free port>``, for tests and the demo.
 
     Attributes: ``url`` (the API prefix to give the provider), ``store`` (inspect or seed
-    it directly), ``token``.
+    it directly), ``token``, ``dispatcher`` (its ``log`` holds every delivery attempt,
+    its ``background.wait_idle()`` waits for the deliveries under way). ``delivery``
+    and ``deploy_duration`` shape deliveries and deployments (tests shorten them).
     """
 
     def __init__(
@@ -129,10 +133,25 @@ class EmulatorServer(BackgroundServer):
         port: int = 0,
         user_id: str = DEFAULT_USER_ID,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        delivery: DeliverySettings | None = None,
+        deploy_duration: float = DEFAULT_DEPLOY_DURATION,
     ) -> None:
         self.store = WebhookStore() if store is None else store
         self.token = token
         for org_id, app_id in apps:
             self.store.ensure_app(org_id, app_id)
-        app = create_app(self.store, token, user_id=user_id, clock=clock)
+        self.dispatcher = Dispatcher(self.store, delivery)
+        app = create_app(
+            self.store,
+            token,
+            user_id=user_id,
+            clock=clock,
+            dispatcher=self.dispatcher,
+            deploy_duration=deploy_duration,
+        )
         super().__init__(app, host=host, port=port)
+
+    def stop(self) -> None:
+        """Stop serving, then stop the deliveries and deployments still under way."""
+        super().stop()
+        self.dispatcher.background.close()

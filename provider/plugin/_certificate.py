@@ -29,7 +29,12 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-__all__ = ["ServerCertificate", "make_server_certificate"]
+__all__ = [
+    "ServerCertificate",
+    "forget_prepared_certificate",
+    "make_server_certificate",
+    "prepare_server_certificate",
+]
 
 _BACKDATE = timedelta(seconds=30)  # as go-plugin: tolerate small clock differences
 _LIFETIME = timedelta(days=365)  # outlives any provider process; the key never leaves it
@@ -57,11 +62,31 @@ class ServerCertificate:
     key_pem: bytes = field(repr=False)  # secret: keep it out of logs and tracebacks
 
 
+_prepared: list[ServerCertificate] = []
+
+
+def prepare_server_certificate() -> None:
+    """Make the next :func:`make_server_certificate` answer ahead of time.
+
+    For a fork server: prepared before a fork, the child's handshake does not wait for the
+    key generation. The parent must then :func:`forget_prepared_certificate`, so that each
+    key serves one process only.
+    """
+    _prepared[:] = [make_server_certificate()]
+
+
+def forget_prepared_certificate() -> None:
+    _prepared.clear()
+
+
 def make_server_certificate(*, now: datetime | None = None) -> ServerCertificate:
     """Make a new key pair and a self-signed certificate for ``localhost``, valid from ``now``-30 s.
 
-    ``now`` must be timezone-aware (default: the current time); tests inject it. Takes ~4 ms.
+    ``now`` must be timezone-aware (default: the current time); tests inject it. Takes ~4 ms,
+    unless one was prepared (then that one, once).
     """
+    if now is None and _prepared:
+        return _prepared.pop()
     now = datetime.now(UTC) if now is None else now
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")

@@ -18,7 +18,9 @@ from typing import Self
 
 __all__ = ["ProviderMemory"]
 
-PROVIDER_NAME = b"terraform-provider-humanitec"
+PROVIDER_NAMES = (b"terraform-provider-humanitec", b"/launch.py")
+"""In a provider's command line: the launcher's name for the moment it runs under ``sh``,
+then the installation's ``launch.py`` that it ``exec``-s Python on (provider/install.py)."""
 
 
 class ProviderMemory:
@@ -84,7 +86,8 @@ class ProviderMemory:
         if verdict is None:
             # Not cached until the command line names the provider: a process just forked
             # shows its parent's command line until it execs.
-            if PROVIDER_NAME not in Path(f"/proc/{pid}/cmdline").read_bytes():
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+            if not any(name in cmdline for name in PROVIDER_NAMES):
                 return False
             environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
             verdict = self._verdicts[pid] = self._marker in environ

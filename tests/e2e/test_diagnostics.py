@@ -36,12 +36,18 @@ def test_missing_required_attribute_is_terraforms_error(workspace: Workspace) ->
     assert 'The argument "app_id" is required' in result.text
 
 
-def test_unknown_trigger_is_a_warning(workspace: Workspace, app_id: str) -> None:
+def test_unknown_trigger_fails_plan_before_any_request(
+    workspace: Workspace, api: httpx.Client, app_id: str
+) -> None:
+    """A webhook on an event that does not exist would never fire: an error, not a warning
+    (tests/e2e/test_placeholders.py has every plan-time check of a webhook at validate)."""
     workspace.write(
         config(webhook(webhook_id="w", app_id=app_id, triggers=[("deployment", "finish")]))
     )
-    result = workspace.run("validate", "-no-color")
-    assert "Unknown Webhook Trigger" in result.text
+    result = workspace.fail("plan", "-no-color", "-input=false")
+    assert "Error: Unknown Webhook Trigger" in result.text
+    assert 'Did you mean type = "finished"?' in result.text
+    assert api.get(f"/apps/{app_id}/webhooks").json() == []
 
 
 def test_wrong_token_fails_plan_with_the_api_message(workspace: Workspace, app_id: str) -> None:

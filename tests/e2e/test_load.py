@@ -52,6 +52,9 @@ def test_thousand_webhooks_apply_refresh_and_destroy(
     )
     probe = uuid.uuid4().hex
     workspace.env["PROVIDER_MEMORY_PROBE"] = probe
+    # In-process: a warm child shows its warm process's command line and environment in
+    # /proc, so ProviderMemory would see only the launchers.
+    workspace.env["HUMANITEC_PROVIDER_WARM"] = "0"
     marker = f"PROVIDER_MEMORY_PROBE={probe}"
     figures: dict[str, Any] = {"webhooks": APPS * HOOKS_PER_APP, "applications": APPS}
     commands = {

@@ -44,7 +44,7 @@ def test_import_block_with_identity_imports_and_plans_empty(
         "id": "by-identity",
         "url": "https://example.com/hook",
         "payload": {"deployment": "${deploy_id}"},
-        "triggers": [{"scope": "environment", "type": "created"}],
+        "triggers": [{"scope": "deployment", "type": "finished"}],
     }
     assert api.post(f"/apps/{app_id}/webhooks", json=body).status_code == 201
     block = (
@@ -52,7 +52,10 @@ def test_import_block_with_identity_imports_and_plans_empty(
         f'  identity = {{\n    app_id = "{app_id}"\n    id     = "by-identity"\n  }}\n}}\n'
     )
     resource = webhook(
-        webhook_id="by-identity", app_id=app_id, payload={"deployment": "${deploy_id}"}
+        webhook_id="by-identity",
+        app_id=app_id,
+        triggers=[("deployment", "finished")],
+        payload={"deployment": "${deploy_id}"},
     )
     workspace.write(config(resource, block))
 

@@ -7,16 +7,25 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-from provider.emulator import EmulatorServer
+from provider.emulator import DeliverySettings, EmulatorServer
 
 TOKEN = "emulator-test-token"
 USER = "user-1234"
 CREATED_AT = datetime(2020, 6, 22, 9, 37, 23, 523_999, tzinfo=UTC)
+DEPLOY_DURATION = 0.05
+FAST = DeliverySettings(attempts=3, timeout=2.0, backoff=0.01, max_backoff=0.05)
+"""Delivery settings that keep retry tests quick."""
 
 
 @pytest.fixture(scope="session")
 def emulator() -> Iterator[EmulatorServer]:
-    with EmulatorServer(token=TOKEN, user_id=USER, clock=lambda: CREATED_AT) as server:
+    with EmulatorServer(
+        token=TOKEN,
+        user_id=USER,
+        clock=lambda: CREATED_AT,
+        delivery=FAST,
+        deploy_duration=DEPLOY_DURATION,
+    ) as server:
         yield server
 
 

@@ -1,4 +1,4 @@
-"""WebhookStore: org-wide ids, persistence across restarts, atomic writes."""
+"""WebhookStore: org-wide ids, environments and deployments, persistence, atomic writes."""
 
 from __future__ import annotations
 
@@ -8,8 +8,19 @@ from pathlib import Path
 import pydantic
 import pytest
 
-from provider.api import EventBaseResponse, WebhookResponse
-from provider.emulator.store import AppNotFound, DuplicateId, WebhookNotFound, WebhookStore
+from provider.api import (
+    DeploymentResponse,
+    EnvironmentResponse,
+    EventBaseResponse,
+    WebhookResponse,
+)
+from provider.emulator.store import (
+    AppNotFound,
+    DuplicateId,
+    EnvironmentNotFound,
+    WebhookNotFound,
+    WebhookStore,
+)
 
 
 def hook(hook_id: str = "h", **fields: object) -> WebhookResponse:
@@ -122,3 +133,71 @@ def test_list_apps_is_per_org_in_creation_order() -> None:
     assert [app.id for app in store.list_apps("o")] == ["b", "a"]
     assert [app.org_id for app in store.list_apps("o")] == ["o", "o"]
     assert store.list_apps("nobody") == []
+
+
+def environment(env_id: str = "dev") -> EnvironmentResponse:
+    return EnvironmentResponse(
+        id=env_id,
+        name=env_id,
+        type="development",
+        created_at="2020-06-22T09:37:23.523Z",
+        created_by="u",
+        status="active",
+        status_changed_at="2020-06-22T09:37:23.523Z",
+    )
+
+
+def deployment(deploy_id: str, status: str, env_id: str = "dev") -> DeploymentResponse:
+    return DeploymentResponse(
+        id=deploy_id,
+        env_id=env_id,
+        from_id="",
+        set_id="s",
+        comment="",
+        status=status,
+        status_changed_at="2020-06-22T09:37:23.523Z",
+        created_at="2020-06-22T09:37:23.523Z",
+        created_by="u",
+        export_status="",
+        export_file="",
+    )
+
+
+def test_environments_and_deployments_survive_a_restart_unfinished_ones_as_failed(
+    tmp_path: Path,
+) -> None:
+    state_file = tmp_path / "state.json"
+    store = WebhookStore(state_file)
+    store.ensure_app("o", "a")
+    store.create_environment("o", "a", environment())
+    store.create_deployment("o", "a", deployment("d1", "in progress"))
+    store.finish_deployment("o", "a", "dev", "d1", "succeeded", "later")
+    store.create_deployment("o", "a", deployment("d2", "in progress"))
+    reloaded = WebhookStore(state_file)
+    assert [d.status for d in reloaded.list_deployments("o", "a", "dev")] == ["failed", "succeeded"]
+    last = reloaded.get_environment("o", "a", "dev").last_deploy
+    assert last is not None
+    assert last.id == "d2"
+    reloaded.create_deployment("o", "a", deployment("d3", "in progress"))  # not blocked by d2
+
+
+def test_a_state_file_from_before_environments_loads(tmp_path: Path) -> None:
+    state_file = tmp_path / "state.json"
+    state_file.write_text(json.dumps({"version": 1, "apps": [], "webhooks": []}))
+    store = WebhookStore(state_file)
+    store.ensure_app("o", "a")
+    assert store.list_environments("o", "a") == []
+
+
+def test_finishing_a_deployment_twice_or_after_its_environment_is_gone_does_nothing() -> None:
+    store = WebhookStore()
+    store.ensure_app("o", "a")
+    store.create_environment("o", "a", environment())
+    store.create_deployment("o", "a", deployment("d1", "in progress"))
+    assert store.finish_deployment("o", "a", "dev", "d1", "failed", "t") is not None
+    assert store.finish_deployment("o", "a", "dev", "d1", "succeeded", "t") is None
+    store.create_deployment("o", "a", deployment("d2", "in progress"))
+    store.delete_environment("o", "a", "dev")
+    assert store.finish_deployment("o", "a", "dev", "d2", "succeeded", "t") is None
+    with pytest.raises(EnvironmentNotFound):
+        store.list_deployments("o", "a", "dev")

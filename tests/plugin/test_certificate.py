@@ -14,7 +14,12 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID, SignatureAlgorithmOID
 
-from provider.plugin._certificate import ServerCertificate, make_server_certificate
+from provider.plugin._certificate import (
+    ServerCertificate,
+    forget_prepared_certificate,
+    make_server_certificate,
+    prepare_server_certificate,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -139,3 +144,12 @@ def test_importing_and_using_it_does_not_load_cryptography() -> None:
         [sys.executable, "-I", "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=30
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_a_prepared_certificate_is_handed_out_once_and_can_be_forgotten() -> None:
+    prepare_server_certificate()
+    first = make_server_certificate()
+    assert make_server_certificate().key_pem != first.key_pem  # used up: a fresh key next
+    prepare_server_certificate()
+    forget_prepared_certificate()  # what a fork server's parent does after the fork
+    assert make_server_certificate().key_pem != first.key_pem

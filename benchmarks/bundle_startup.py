@@ -1,0 +1,116 @@
+"""The release bundle's cold start beside the pip-installed launcher's and the grpc floor.
+
+What it measures
+    Popen -> go-plugin handshake line read, as ``startup.py`` does, for:
+
+    - the release bundle: the executable of ``dist/terraform-provider-humanitec_*.zip``
+      (``make release``), unpacked as Terraform unpacks it;
+    - the virtualenv launcher written by ``install_into_mirror`` (``/bin/sh`` + ``python -IS``);
+
+    and, until exit, ``python -I -c "import grpc"`` (the floor for any grpcio provider).
+    Round-robin after warm-up rounds, so a noisy machine slows every variant alike.
+
+How to read the output
+    Compare the bundle with the launcher: the difference of medians is what shipping a
+    PyInstaller bundle instead of a pip install costs on each of Terraform's 3-5 launches per
+    command (the goal: under 30 ms). The ratios to ``import grpc`` compare across machines.
+
+Run: ``.venv/bin/python -m benchmarks.bundle_startup [--zip dist/…zip] [--runs N]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import zipfile
+from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from benchmarks.private import private_installation
+from benchmarks.startup import (
+    Variant,
+    plugin_env,
+    run_round_robin,
+    time_until_exit,
+    time_until_handshake,
+)
+from provider import __version__
+from provider.cli import PROVIDER_ADDRESS
+from provider.install import install_into_mirror, platform_dir
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # the tests' go-plugin certificate helper, shared
+from tests.goplugin import make_identity  # noqa: E402
+
+DEFAULT_ZIP = ROOT / "dist" / f"terraform-provider-humanitec_{__version__}_{platform_dir()}.zip"
+
+
+def unpack(archive: Path, target: Path) -> Path:
+    """Unpack as Terraform does (modes kept); return the executable."""
+    with zipfile.ZipFile(archive) as opened:
+        for info in opened.infolist():
+            path = Path(opened.extract(info, target))
+            path.chmod((info.external_attr >> 16) & 0o777 or 0o644)
+    return target / f"terraform-provider-humanitec_v{__version__}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0] if __doc__ else "")
+    parser.add_argument("--zip", type=Path, default=DEFAULT_ZIP, help="the release zip")
+    parser.add_argument("--runs", type=int, default=15, help="timed runs per variant")
+    options = parser.parse_args(argv)
+    if not options.zip.is_file():
+        parser.error(f"{options.zip} not found: run `make release` first")
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-bundle-") as tmp,
+        private_installation(Path(tmp)),
+    ):
+        root = Path(tmp)
+        tmpdir = root / "tmp"
+        tmpdir.mkdir()
+        installed = install_into_mirror(
+            root / "mirror", source=PROVIDER_ADDRESS, version=__version__
+        )
+        bundle = unpack(options.zip, root / "bundle")
+        env = plugin_env(make_identity(ec.SECP521R1()).cert_pem.decode(), tmpdir)
+        bundle_v = Variant(
+            "release bundle -> handshake", lambda: time_until_handshake([str(bundle)], env, tmpdir)
+        )
+        launcher_v = Variant(
+            "venv launcher -> handshake",
+            lambda: time_until_handshake([str(installed.launcher)], env, tmpdir),
+        )
+        grpc_v = Variant(
+            'python -I -c "import grpc"',
+            lambda: time_until_exit([sys.executable, "-I", "-c", "import grpc"], env),
+        )
+        variants = [bundle_v, launcher_v, grpc_v]
+        run_round_robin(variants, options.runs)
+    size = options.zip.stat().st_size / 1e6
+    print(
+        f"Cold start, Popen -> handshake ({options.runs} runs each, round-robin); {size:.1f} MB zip"
+    )
+    width = max(len(v.label) for v in variants)
+    print(f"{'variant':<{width}}  {'median ms':>9}  {'min ms':>7}  {'max ms':>7}")
+    for variant in variants:
+        print(
+            f"{variant.label:<{width}}  {variant.median_ms:>9.1f}  "
+            f"{min(variant.samples) * 1000:>7.1f}  {max(variant.samples) * 1000:>7.1f}"
+        )
+    paired = statistics.median(
+        b - v for b, v in zip(bundle_v.samples, launcher_v.samples, strict=True)
+    )
+    print(
+        f"\nbundle - launcher: {bundle_v.median_ms - launcher_v.median_ms:+.1f} ms "
+        f"(median of per-round differences {paired * 1000:+.1f} ms); "
+        f"bundle / import grpc {bundle_v.median_ms / grpc_v.median_ms:.2f}, "
+        f"launcher / import grpc {launcher_v.median_ms / grpc_v.median_ms:.2f}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

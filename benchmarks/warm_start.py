@@ -1,0 +1,220 @@
+"""Warm start against cold start and the ``import grpc`` floor, as Terraform experiences them.
+
+What it measures
+    The time from ``Popen`` of the installed provider launcher to the moment the go-plugin
+    handshake line has been read from its stdout, in two ways:
+
+    - ``warm``: the default; a warm process for this installation is running (started by
+      untimed launches first, in a private socket directory of this run);
+    - ``cold``: ``HUMANITEC_PROVIDER_WARM=0``, served in-process as before warm start existed;
+    - ``none``: warm start on, but no warm process reachable and none startable (this run
+      holds the lock a starting one would take): what looking for one adds to a launch;
+
+    against ``python -I -c "import grpc"`` (until exit), the floor of any grpcio-based provider,
+    and ``python -I -S -c pass``, the interpreter the launcher itself starts.
+
+How
+    Installed into a temporary filesystem mirror and run with the environment go-plugin gives
+    a plugin (magic cookie, protocol versions, a P-521 client certificate). Once the line is
+    read the launcher is killed (SIGKILL, as Terraform's last resort: its warm child follows it
+    within milliseconds). Variants run round-robin, the starting one rotating each round, after
+    untimed warm-up rounds. The warm process is stopped at the end (SIGTERM, its pid read from
+    its lock file).
+
+How to read the output
+    Medians, min and max in ms, then ratios of the medians against the floor: the targets are
+    warm <= 0.5 and cold <= 1.25. A wide min-max range means the machine was busy; only
+    ratios within one run are comparable. With ``--json FILE`` the figures are also written
+    as JSON.
+
+Run: ``.venv/bin/python -m benchmarks.warm_start [--runs N] [--json FILE]`` (default 20 runs).
+"""
+
+from __future__ import annotations
+
+import argparse
+import fcntl
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from benchmarks.private import private_installation
+from provider import __version__
+from provider.cli import PROVIDER_ADDRESS
+from provider.install import install_into_mirror
+from provider.plugin.serve import MAGIC_COOKIE_VALUE
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # the tests' go-plugin certificate helper, shared
+from tests.goplugin import make_identity  # noqa: E402
+
+TIMEOUT = 30.0
+WARMUP_ROUNDS = 2
+WARM_WAIT_SECONDS = 30.0
+
+
+@dataclass
+class Variant:
+    label: str
+    measure: Callable[[], float]
+    samples: list[float] = field(default_factory=list)
+
+    @property
+    def median_ms(self) -> float:
+        return statistics.median(self.samples) * 1000
+
+
+def until_exit(argv: list[str], env: Mapping[str, str]) -> float:
+    start = time.perf_counter()
+    done = subprocess.run(argv, env=env, capture_output=True, timeout=TIMEOUT, check=False)
+    elapsed = time.perf_counter() - start
+    if done.returncode != 0:
+        raise SystemExit(f"{argv} failed: {done.stderr.decode(errors='replace')}")
+    return elapsed
+
+
+def until_handshake(argv: list[str], env: Mapping[str, str], tmpdir: Path) -> tuple[float, str]:
+    """Seconds from Popen to the handshake line, and the launcher's stderr; then kill it."""
+    start = time.perf_counter()
+    process = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    elapsed = time.perf_counter() - start
+    process.kill()
+    _, stderr = process.communicate(timeout=TIMEOUT)
+    for child in tmpdir.iterdir():
+        shutil.rmtree(child, ignore_errors=True)
+    if not line.startswith(b"1|6|tcp|127.0.0.1:"):
+        raise SystemExit(f"no handshake line: {line!r}, stderr {stderr.decode(errors='replace')}")
+    return elapsed, stderr.decode(errors="replace")
+
+
+def run_round_robin(variants: list[Variant], runs: int) -> None:
+    for round_index in range(WARMUP_ROUNDS + runs):
+        shift = round_index % len(variants)
+        for variant in variants[shift:] + variants[:shift]:
+            elapsed = variant.measure()
+            if round_index >= WARMUP_ROUNDS:
+                variant.samples.append(elapsed)
+
+
+def wait_until_warm(launch: Callable[[], str]) -> None:
+    """Launch (untimed) until a launch says a warm process served it."""
+    deadline = time.monotonic() + WARM_WAIT_SECONDS
+    while time.monotonic() < deadline:
+        if "served by warm process" in launch():
+            return
+        time.sleep(0.2)
+    raise SystemExit("no warm process came up: is warm start working?")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0] if __doc__ else "")
+    parser.add_argument("--runs", type=int, default=20, help="timed runs per variant (default 20)")
+    parser.add_argument("--json", type=Path, help="also write the figures here")
+    options = parser.parse_args(argv)
+    if options.runs < 1:
+        parser.error("--runs must be at least 1")
+
+    python = sys.executable
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-warm-") as tmp,
+        private_installation(Path(tmp)) as warm_dir,
+    ):
+        root = Path(tmp)
+        tmpdir = root / "tmp"
+        tmpdir.mkdir()
+        installed = install_into_mirror(
+            root / "mirror", source=PROVIDER_ADDRESS, version=__version__
+        )
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("TF_", "PLUGIN_"))}
+        env.update(
+            TF_PLUGIN_MAGIC_COOKIE=MAGIC_COOKIE_VALUE,
+            PLUGIN_PROTOCOL_VERSIONS="5,6",
+            PLUGIN_CLIENT_CERT=make_identity(ec.SECP521R1()).cert_pem.decode(),
+            TMPDIR=str(tmpdir),
+        )
+        warm_env = {**env, "TF_LOG_PROVIDER": "info"}  # says who served it; not timed
+        cold_env = {**env, "HUMANITEC_PROVIDER_WARM": "0"}
+        none_dir = root / "none"
+        none_env = {**env, "HUMANITEC_PROVIDER_WARM_DIR": str(none_dir)}
+        launcher = [str(installed.launcher)]
+        wait_until_warm(lambda: until_handshake(launcher, warm_env, tmpdir)[1])
+        none_dir.mkdir(mode=0o700)
+        (lock,) = warm_dir.glob("*.lock")
+        held = os.open(none_dir / lock.name, os.O_RDWR | os.O_CREAT, 0o600)
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        floor = Variant(
+            'python -I -c "import grpc"',
+            lambda: until_exit([python, "-I", "-c", "import grpc"], env),
+        )
+        interpreter = Variant(
+            "python -I -S -c pass", lambda: until_exit([python, "-I", "-S", "-c", "pass"], env)
+        )
+        warm = Variant(
+            "warm launch -> handshake", lambda: until_handshake(launcher, env, tmpdir)[0]
+        )
+        cold = Variant(
+            "cold launch (WARM=0) -> handshake",
+            lambda: until_handshake(launcher, cold_env, tmpdir)[0],
+        )
+        none = Variant(
+            "no warm process reachable -> handshake",
+            lambda: until_handshake(launcher, none_env, tmpdir)[0],
+        )
+        variants = [interpreter, floor, warm, cold, none]
+        load_before = os.getloadavg()
+        started = time.perf_counter()
+        run_round_robin(variants, options.runs)
+        wall = time.perf_counter() - started
+        load_after = os.getloadavg()
+        served = until_handshake(launcher, warm_env, tmpdir)[1]
+        os.close(held)
+
+    if "served by warm process" not in served:
+        raise SystemExit("the warm process was gone by the end of the run: figures void")
+    print(
+        f"Warm and cold start: Popen -> handshake line read ({options.runs} runs per variant, "
+        f"round-robin, {WARMUP_ROUNDS} warm-up rounds, {wall:.1f} s)"
+    )
+    print(
+        f"python {sys.version.split()[0]}; {os.cpu_count()} CPUs; "
+        f"load average {load_before[0]:.2f} before, {load_after[0]:.2f} after\n"
+    )
+    width = max(len(v.label) for v in variants)
+    print(f"{'variant':<{width}}  {'median ms':>9}  {'min ms':>7}  {'max ms':>7}")
+    for variant in variants:
+        print(
+            f"{variant.label:<{width}}  {variant.median_ms:>9.1f}  "
+            f"{min(variant.samples) * 1000:>7.1f}  {max(variant.samples) * 1000:>7.1f}"
+        )
+    figures: dict[str, object] = {
+        "runs": options.runs,
+        "median_ms": {v.label: round(v.median_ms, 1) for v in variants},
+    }
+    print('\nratio of medians to "import grpc" [median of per-round ratios]   target')
+    for variant, target, name in ((warm, 0.5, "warm"), (cold, 1.25, "cold"), (none, 1.25, "none")):
+        ratio = variant.median_ms / floor.median_ms
+        paired = statistics.median(
+            v / f for v, f in zip(variant.samples, floor.samples, strict=True)
+        )
+        verdict = "met" if ratio <= target else "MISSED"
+        print(f"{variant.label:<{width}}  {ratio:5.2f}  [{paired:5.2f}]   <= {target} {verdict}")
+        figures[f"{name}_ratio"] = round(ratio, 3)
+    if options.json:
+        options.json.write_text(json.dumps(figures, indent=1), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
