@@ -5,7 +5,9 @@ What it measures
 
     - the release bundle: the executable of ``dist/terraform-provider-humanitec_*.zip``
       (``make release``), unpacked as Terraform unpacks it;
-    - the virtualenv launcher written by ``install_into_mirror`` (``/bin/sh`` + ``python -IS``);
+    - the virtualenv launcher written by ``install_into_mirror`` (``/bin/sh`` + ``python -IS``),
+      cold (``HUMANITEC_PROVIDER_WARM=0``: the bundle never uses a warm process, so this is the
+      like-for-like row) and, for reference, warm;
 
     and, until exit, ``python -I -c "import grpc"`` (the floor for any grpcio provider).
     Round-robin after warm-up rounds, so a noisy machine slows every variant alike.
@@ -79,15 +81,20 @@ def main(argv: list[str] | None = None) -> int:
         bundle_v = Variant(
             "release bundle -> handshake", lambda: time_until_handshake([str(bundle)], env, tmpdir)
         )
+        cold_env = {**env, "HUMANITEC_PROVIDER_WARM": "0"}
         launcher_v = Variant(
-            "venv launcher -> handshake",
+            "venv launcher, cold -> handshake",
+            lambda: time_until_handshake([str(installed.launcher)], cold_env, tmpdir),
+        )
+        warm_v = Variant(
+            "venv launcher, warm -> handshake",
             lambda: time_until_handshake([str(installed.launcher)], env, tmpdir),
         )
         grpc_v = Variant(
             'python -I -c "import grpc"',
             lambda: time_until_exit([sys.executable, "-I", "-c", "import grpc"], env),
         )
-        variants = [bundle_v, launcher_v, grpc_v]
+        variants = [bundle_v, launcher_v, warm_v, grpc_v]
         run_round_robin(variants, options.runs)
     size = options.zip.stat().st_size / 1e6
     print(
@@ -104,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
         b - v for b, v in zip(bundle_v.samples, launcher_v.samples, strict=True)
     )
     print(
-        f"\nbundle - launcher: {bundle_v.median_ms - launcher_v.median_ms:+.1f} ms "
+        f"\nbundle - cold launcher: {bundle_v.median_ms - launcher_v.median_ms:+.1f} ms "
         f"(median of per-round differences {paired * 1000:+.1f} ms); "
         f"bundle / import grpc {bundle_v.median_ms / grpc_v.median_ms:.2f}, "
         f"launcher / import grpc {launcher_v.median_ms / grpc_v.median_ms:.2f}"
