@@ -119,6 +119,13 @@ def time_until_exit(argv: list[str], env: Mapping[str, str]) -> float:
 
 def time_until_handshake(argv: list[str], env: Mapping[str, str], tmpdir: Path) -> float:
     """Seconds from Popen to the handshake line read from stdout; then kill the process."""
+    return launch_until_handshake(argv, env, tmpdir)[0]
+
+
+def launch_until_handshake(
+    argv: list[str], env: Mapping[str, str], tmpdir: Path
+) -> tuple[float, str]:
+    """Seconds from Popen to the handshake line, and what the launch wrote to stderr."""
     start = time.perf_counter()
     process = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     assert process.stdout is not None
@@ -132,7 +139,7 @@ def time_until_handshake(argv: list[str], env: Mapping[str, str], tmpdir: Path) 
             f"no handshake line from {argv}: stdout {line!r}, "
             f"stderr {stderr.decode(errors='replace')}"
         )
-    return elapsed
+    return elapsed, stderr.decode(errors="replace")
 
 
 @dataclass

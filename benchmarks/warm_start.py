@@ -36,19 +36,23 @@ import argparse
 import fcntl
 import json
 import os
-import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from benchmarks.private import private_installation
+from benchmarks.startup import (
+    WARMUP_ROUNDS,
+    Variant,
+    launch_until_handshake,
+    run_round_robin,
+    time_until_exit,
+)
 from provider import __version__
 from provider.cli import PROVIDER_ADDRESS
 from provider.install import install_into_mirror
@@ -59,53 +63,7 @@ sys.path.insert(0, str(ROOT))  # the tests' go-plugin certificate helper, shared
 from tests.goplugin import make_identity  # noqa: E402
 
 TIMEOUT = 30.0
-WARMUP_ROUNDS = 2
 WARM_WAIT_SECONDS = 30.0
-
-
-@dataclass
-class Variant:
-    label: str
-    measure: Callable[[], float]
-    samples: list[float] = field(default_factory=list)
-
-    @property
-    def median_ms(self) -> float:
-        return statistics.median(self.samples) * 1000
-
-
-def until_exit(argv: list[str], env: Mapping[str, str]) -> float:
-    start = time.perf_counter()
-    done = subprocess.run(argv, env=env, capture_output=True, timeout=TIMEOUT, check=False)
-    elapsed = time.perf_counter() - start
-    if done.returncode != 0:
-        raise SystemExit(f"{argv} failed: {done.stderr.decode(errors='replace')}")
-    return elapsed
-
-
-def until_handshake(argv: list[str], env: Mapping[str, str], tmpdir: Path) -> tuple[float, str]:
-    """Seconds from Popen to the handshake line, and the launcher's stderr; then kill it."""
-    start = time.perf_counter()
-    process = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    assert process.stdout is not None
-    line = process.stdout.readline()
-    elapsed = time.perf_counter() - start
-    process.kill()
-    _, stderr = process.communicate(timeout=TIMEOUT)
-    for child in tmpdir.iterdir():
-        shutil.rmtree(child, ignore_errors=True)
-    if not line.startswith(b"1|6|tcp|127.0.0.1:"):
-        raise SystemExit(f"no handshake line: {line!r}, stderr {stderr.decode(errors='replace')}")
-    return elapsed, stderr.decode(errors="replace")
-
-
-def run_round_robin(variants: list[Variant], runs: int) -> None:
-    for round_index in range(WARMUP_ROUNDS + runs):
-        shift = round_index % len(variants)
-        for variant in variants[shift:] + variants[:shift]:
-            elapsed = variant.measure()
-            if round_index >= WARMUP_ROUNDS:
-                variant.samples.append(elapsed)
 
 
 def wait_until_warm(launch: Callable[[], str]) -> None:
@@ -149,28 +107,28 @@ def main(argv: list[str] | None = None) -> int:
         none_dir = root / "none"
         none_env = {**env, "HUMANITEC_PROVIDER_WARM_DIR": str(none_dir)}
         launcher = [str(installed.launcher)]
-        wait_until_warm(lambda: until_handshake(launcher, warm_env, tmpdir)[1])
+        wait_until_warm(lambda: launch_until_handshake(launcher, warm_env, tmpdir)[1])
         none_dir.mkdir(mode=0o700)
         (lock,) = warm_dir.glob("*.lock")
         held = os.open(none_dir / lock.name, os.O_RDWR | os.O_CREAT, 0o600)
         fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
         floor = Variant(
             'python -I -c "import grpc"',
-            lambda: until_exit([python, "-I", "-c", "import grpc"], env),
+            lambda: time_until_exit([python, "-I", "-c", "import grpc"], env),
         )
         interpreter = Variant(
-            "python -I -S -c pass", lambda: until_exit([python, "-I", "-S", "-c", "pass"], env)
+            "python -I -S -c pass", lambda: time_until_exit([python, "-I", "-S", "-c", "pass"], env)
         )
         warm = Variant(
-            "warm launch -> handshake", lambda: until_handshake(launcher, env, tmpdir)[0]
+            "warm launch -> handshake", lambda: launch_until_handshake(launcher, env, tmpdir)[0]
         )
         cold = Variant(
             "cold launch (WARM=0) -> handshake",
-            lambda: until_handshake(launcher, cold_env, tmpdir)[0],
+            lambda: launch_until_handshake(launcher, cold_env, tmpdir)[0],
         )
         none = Variant(
             "no warm process reachable -> handshake",
-            lambda: until_handshake(launcher, none_env, tmpdir)[0],
+            lambda: launch_until_handshake(launcher, none_env, tmpdir)[0],
         )
         variants = [interpreter, floor, warm, cold, none]
         load_before = os.getloadavg()
@@ -178,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
         run_round_robin(variants, options.runs)
         wall = time.perf_counter() - started
         load_after = os.getloadavg()
-        served = until_handshake(launcher, warm_env, tmpdir)[1]
+        served = launch_until_handshake(launcher, warm_env, tmpdir)[1]
         os.close(held)
 
     if "served by warm process" not in served:
