@@ -4,7 +4,7 @@ The launcher Terraform executes imports this module and calls :func:`main`.
 It is the one seam between "a launch" and "a provider process": a launch by
 Terraform first tries the warm process (:mod:`provider.warm`), which serves
 it from a fork that already holds every import, and otherwise serves
-in-process. Only ``os`` and ``sys`` are imported before that choice.
+in-process. Only ``os``, ``sys`` and go-plugin's cookie are imported before that choice.
 """
 
 from __future__ import annotations
@@ -12,11 +12,9 @@ from __future__ import annotations
 import os
 import sys
 
-__all__ = ["MAGIC_COOKIE_KEY", "MAGIC_COOKIE_VALUE", "main", "serve_in_process", "warm_wanted"]
+from provider.plugin.cookie import launched_by_terraform
 
-# As provider.plugin.serve's (a test holds them equal); that module imports grpc.
-MAGIC_COOKIE_KEY = "TF_PLUGIN_MAGIC_COOKIE"
-MAGIC_COOKIE_VALUE = "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2"
+__all__ = ["main", "serve_in_process", "warm_wanted"]
 
 
 def main() -> int:
@@ -41,7 +39,7 @@ def warm_wanted(environ: os._Environ[str] | dict[str, str], argv: list[str]) -> 
     """Terraform started us (no arguments, its cookie), on Linux, and warm start is not off."""
     return (
         len(argv) <= 1
-        and environ.get(MAGIC_COOKIE_KEY) == MAGIC_COOKIE_VALUE
+        and launched_by_terraform(environ)
         and environ.get("HUMANITEC_PROVIDER_WARM", "1") != "0"
         and sys.platform == "linux"
     )

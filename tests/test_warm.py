@@ -16,7 +16,7 @@ import pytest
 
 from provider import launch
 from provider.install import _import_paths
-from provider.plugin import serve
+from provider.plugin.cookie import MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE
 from provider.warm.protocol import (
     DIR_ENV,
     RequestError,
@@ -29,14 +29,7 @@ from provider.warm.protocol import (
 )
 from provider.warm.server import peer_allowed
 
-COOKIE = {launch.MAGIC_COOKIE_KEY: launch.MAGIC_COOKIE_VALUE}
-
-
-def test_the_launch_module_knows_go_plugins_cookie_without_importing_grpc() -> None:
-    assert (launch.MAGIC_COOKIE_KEY, launch.MAGIC_COOKIE_VALUE) == (
-        serve.MAGIC_COOKIE_KEY,
-        serve.MAGIC_COOKIE_VALUE,
-    )
+COOKIE = {MAGIC_COOKIE_KEY: MAGIC_COOKIE_VALUE}
 
 
 @pytest.mark.parametrize(
@@ -46,7 +39,7 @@ def test_the_launch_module_knows_go_plugins_cookie_without_importing_grpc() -> N
         ({**COOKIE, "HUMANITEC_PROVIDER_WARM": "1"}, ["launcher"], True),
         ({**COOKIE, "HUMANITEC_PROVIDER_WARM": "0"}, ["launcher"], False),
         ({}, ["launcher"], False),
-        ({launch.MAGIC_COOKIE_KEY: "wrong"}, ["launcher"], False),
+        ({MAGIC_COOKIE_KEY: "wrong"}, ["launcher"], False),
         (COOKIE, ["launcher", "--debug"], False),
     ],
     ids=["terraform", "on", "switched-off", "by-hand", "bad-cookie", "arguments"],

@@ -39,6 +39,7 @@ from typing import Any, NoReturn
 import grpc
 
 from ._proto import grpc_controller_pb2
+from .cookie import MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE, launched_by_terraform
 from .log import configure_logging
 from .resource import Provider
 from .servicer import ProviderServicer
@@ -56,8 +57,6 @@ __all__ = [
 
 logger = logging.getLogger("provider.plugin")
 
-MAGIC_COOKIE_KEY = "TF_PLUGIN_MAGIC_COOKIE"
-MAGIC_COOKIE_VALUE = "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2"
 CORE_PROTOCOL_VERSION = 1
 PROTOCOL_VERSION = 6
 MAX_WORKERS = 64  # >= Terraform's -parallelism; the executor default is 6 on 2 cores
@@ -69,11 +68,6 @@ _DEBUG_GRACE_SECONDS = 1.0
 
 class HandshakeError(Exception):
     """Terraform and this provider cannot agree on how to talk."""
-
-
-def launched_by_terraform(environ: Mapping[str, str] = os.environ) -> bool:
-    """True when Terraform (go-plugin) started this process."""
-    return environ.get(MAGIC_COOKIE_KEY) == MAGIC_COOKIE_VALUE
 
 
 def negotiate_protocol(environ: Mapping[str, str] = os.environ) -> int:

@@ -32,7 +32,7 @@ from provider import __version__
 from provider.cli import PROVIDER_ADDRESS
 from provider.emulator.server import EmulatorServer
 from provider.install import install_into_mirror
-from provider.launch import MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE
+from provider.plugin.cookie import MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE
 from provider.warm.client import start_server
 from provider.warm.protocol import installation_key
 from provider.warm.server import KEY_CHECK_SECONDS
