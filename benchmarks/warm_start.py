@@ -50,13 +50,13 @@ from benchmarks.startup import (
     WARMUP_ROUNDS,
     Variant,
     launch_until_handshake,
+    plugin_env,
     run_round_robin,
     time_until_exit,
 )
 from provider import __version__
 from provider.cli import PROVIDER_ADDRESS
 from provider.install import install_into_mirror
-from provider.plugin.serve import MAGIC_COOKIE_VALUE
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # the tests' go-plugin certificate helper, shared
@@ -95,13 +95,7 @@ def main(argv: list[str] | None = None) -> int:
         installed = install_into_mirror(
             root / "mirror", source=PROVIDER_ADDRESS, version=__version__
         )
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("TF_", "PLUGIN_"))}
-        env.update(
-            TF_PLUGIN_MAGIC_COOKIE=MAGIC_COOKIE_VALUE,
-            PLUGIN_PROTOCOL_VERSIONS="5,6",
-            PLUGIN_CLIENT_CERT=make_identity(ec.SECP521R1()).cert_pem.decode(),
-            TMPDIR=str(tmpdir),
-        )
+        env = plugin_env(make_identity(ec.SECP521R1()).cert_pem.decode(), tmpdir)
         warm_env = {**env, "TF_LOG_PROVIDER": "info"}  # says who served it; not timed
         cold_env = {**env, "HUMANITEC_PROVIDER_WARM": "0"}
         none_dir = root / "none"
