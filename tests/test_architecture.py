@@ -77,6 +77,23 @@ def test_serving_the_schema_loads_no_heavy_dependency() -> None:
     assert loaded & heavy == set()
 
 
+def test_protobufs_pure_python_backend_stays_unloaded_until_used() -> None:
+    # descriptor_pool imports it for the pure-Python backend only; it costs ~10% of a cold start.
+    script = (
+        "import sys\n"
+        "import provider.plugin.serve\n"
+        "from provider.plugin._proto import tfplugin6_pb2\n"
+        "tfplugin6_pb2.GetProviderSchema.Response.FromString(b'')\n"
+        "loaded = {m for m in ('google.protobuf.text_format', 'pickle') if m in sys.modules}\n"
+        "from google.protobuf.internal import python_message\n"
+        "print(sorted(loaded), callable(python_message._AttachFieldHelpers))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-I", "-c", script], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.split() == ["[]", "True"]
+
+
 CTY_ORDER = ["types", "wire", "msgpack_codec", "json_codec"]
 """provider.plugin.cty's modules, each importing only those before it (codecs: not each other)."""
 
