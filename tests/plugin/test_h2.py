@@ -1,0 +1,268 @@
+"""The HTTP/2 state machine without sockets: frames in, calls out, answers as frames."""
+
+from __future__ import annotations
+
+import struct
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from provider.plugin._h2 import Call, Connection, PeerProtocolError, Status
+from tests.h2client import (
+    ACK,
+    CONTINUATION,
+    DATA,
+    END_HEADERS,
+    END_STREAM,
+    GOAWAY,
+    HEADERS,
+    PADDED,
+    PING,
+    PRIORITY_FLAG,
+    RST_STREAM,
+    SETTINGS,
+    WINDOW_UPDATE,
+    Client,
+    Frame,
+    frame,
+    grpc_message,
+    parse,
+)
+
+PATH = "/tfplugin6.Provider/PlanResourceChange"
+
+
+def connect(**settings: int) -> tuple[Connection, Client, list[Frame]]:
+    conn = Connection(max_message_bytes=1 << 20)
+    client = Client()
+    assert conn.receive(client.preface(**settings)) == []
+    return conn, client, parse(conn.data_to_send())
+
+
+def answer_frames(conn: Connection) -> list[Frame]:
+    return [f for f in parse(conn.data_to_send()) if f.kind in (HEADERS, DATA)]
+
+
+def test_opening_settings_raise_windows_and_acknowledge_the_clients() -> None:
+    _, _, frames = connect()
+    kinds = [(f.kind, f.flags) for f in frames]
+    assert kinds == [(SETTINGS, 0), (WINDOW_UPDATE, 0), (SETTINGS, ACK)]
+    settings = dict(struct.iter_unpack(">HI", frames[0].payload))
+    assert settings[0x2] == 0  # no push
+    assert settings[0x4] == 2**31 - 1  # the client never waits for stream window
+    assert int.from_bytes(frames[1].payload) == 2**31 - 1 - 65_535
+
+
+def test_a_unary_call_and_its_answer() -> None:
+    conn, client, _ = connect()
+
+    calls = conn.receive(client.call(1, PATH, b"request"))
+
+    assert calls == [Call(1, PATH, b"request")]
+    conn.respond(1, b"answer")
+    headers, data, trailers = answer_frames(conn)
+    assert (headers.kind, headers.flags, headers.stream_id) == (HEADERS, END_HEADERS, 1)
+    assert client.headers(headers) == {":status": "200", "content-type": "application/grpc"}
+    assert (data.kind, data.flags, data.payload) == (DATA, 0, grpc_message(b"answer"))
+    assert trailers.flags == END_HEADERS | END_STREAM
+    assert client.headers(trailers) == {"grpc-status": "0"}
+    assert conn.active_streams == 0
+
+
+def test_the_clients_dynamic_table_is_followed_across_calls() -> None:
+    conn, client, _ = connect()
+    first = conn.receive(client.call(1, PATH, b"a"))
+    second = conn.receive(client.call(3, "/tfplugin6.Provider/ReadResource", b"b"))  # indexed
+    third = conn.receive(client.call(5, PATH, b"c"))
+    assert [c.path for c in first + second + third] == [
+        PATH,
+        "/tfplugin6.Provider/ReadResource",
+        PATH,
+    ]
+
+
+def test_headers_split_over_continuation_with_padding_and_priority() -> None:
+    conn, client, _ = connect()
+    block = client.headers_block(PATH)
+    pad = 7
+    first = bytes([pad]) + b"\0\0\0\0\x10" + block[:5] + b"\0" * pad
+    data = (
+        frame(HEADERS, PADDED | PRIORITY_FLAG, 1, first)
+        + frame(CONTINUATION, 0, 1, block[5:9])
+        + frame(CONTINUATION, END_HEADERS, 1, block[9:])
+        + frame(DATA, PADDED | END_STREAM, 1, b"\x02" + grpc_message(b"x") + b"\0\0")
+    )
+    assert conn.receive(data) == [Call(1, PATH, b"x")]
+
+
+@given(st.lists(st.integers(min_value=1, max_value=40), max_size=60))
+def test_any_chunking_of_the_bytes_gives_the_same_calls(cuts: list[int]) -> None:
+    conn = Connection(max_message_bytes=1 << 20)
+    client = Client()
+    data = client.preface() + client.call(1, PATH, b"one") + client.call(3, PATH, b"two" * 50)
+    calls, offset = [], 0
+    for cut in [*cuts, len(data)]:
+        calls += conn.receive(data[offset : offset + cut])
+        offset += cut
+        if offset >= len(data):
+            break
+    else:
+        calls += conn.receive(data[offset:])
+    assert calls == [Call(1, PATH, b"one"), Call(3, PATH, b"two" * 50)]
+
+
+def test_answers_wait_for_the_clients_stream_window() -> None:
+    conn, client, _ = connect(initial_window_size=10)
+    conn.receive(client.call(1, PATH, b""))
+
+    conn.respond(1, b"m" * 100)  # 105 bytes framed
+
+    sent = answer_frames(conn)
+    assert [f.kind for f in sent] == [HEADERS, DATA]
+    assert len(sent[1].payload) == 10
+    conn.receive(frame(WINDOW_UPDATE, 0, 1, (50).to_bytes(4)))
+    assert [len(f.payload) for f in answer_frames(conn)] == [50]
+    conn.receive(frame(WINDOW_UPDATE, 0, 1, (1000).to_bytes(4)))
+    rest = answer_frames(conn)
+    assert [f.kind for f in rest] == [DATA, HEADERS]
+    assert sent[1].payload + b"m" * 50 + rest[0].payload == grpc_message(b"m" * 100)
+    assert rest[1].flags & END_STREAM
+
+
+def test_answers_wait_for_the_connection_window_and_a_larger_initial_window() -> None:
+    conn, client, _ = connect()
+    conn.receive(client.call(1, PATH, b""))
+    conn.respond(1, b"z" * 70_000)  # over the default connection window of 65,535
+    first = answer_frames(conn)
+    assert sum(len(f.payload) for f in first if f.kind == DATA) == 65_535
+    assert all(len(f.payload) <= 16_384 for f in first)  # the default frame size
+    conn.receive(frame(WINDOW_UPDATE, 0, 0, (10).to_bytes(4)))
+    assert sum(len(f.payload) for f in answer_frames(conn)) == 0  # the stream's window is shut
+    conn.receive(frame(SETTINGS, 0, 0, struct.pack(">HI", 0x4, 65_535 + 100_000)))
+    rest = [f for f in parse(conn.data_to_send()) if f.kind in (DATA, HEADERS)]
+    assert sum(len(f.payload) for f in rest if f.kind == DATA) == 10
+    conn.receive(frame(WINDOW_UPDATE, 0, 0, (100_000).to_bytes(4)))
+    last = answer_frames(conn)
+    assert sum(len(f.payload) for f in first + rest + last if f.kind == DATA) == 70_005
+    assert last[-1].flags & END_STREAM
+
+
+def test_ping_is_answered_with_its_payload() -> None:
+    conn, _, _ = connect()
+    conn.receive(frame(PING, 0, 0, b"12345678"))
+    assert parse(conn.data_to_send()) == [Frame(PING, ACK, 0, b"12345678")]
+    conn.receive(frame(PING, ACK, 0, b"87654321"))
+    assert conn.data_to_send() == b""
+
+
+def test_a_reset_stream_gets_no_answer() -> None:
+    conn, client, _ = connect()
+    conn.receive(client.call(1, PATH, b""))
+    conn.receive(frame(RST_STREAM, 0, 1, (8).to_bytes(4)))
+    conn.respond(1, b"late")
+    assert conn.data_to_send() == b""
+    assert conn.active_streams == 0
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        (grpc_message(b"x", compressed=True), Status.UNIMPLEMENTED),
+        (grpc_message(b"x") + grpc_message(b"y"), Status.INTERNAL),
+        (b"\0\0", Status.INTERNAL),
+        (grpc_message(b"x" * 2_000), Status.RESOURCE_EXHAUSTED),
+    ],
+    ids=["compressed", "two-messages", "truncated", "too-large"],
+)
+def test_bad_messages_become_calls_with_an_error(body: bytes, status: int) -> None:
+    conn = Connection(max_message_bytes=1_000)
+    client = Client()
+    conn.receive(client.preface())
+    block = client.headers_block(PATH)
+    data = frame(HEADERS, END_HEADERS, 1, block)
+    for start in range(0, len(body), 16_384):
+        data += frame(DATA, 0, 1, body[start : start + 16_384])
+    (call,) = conn.receive(data + frame(DATA, END_STREAM, 1))
+    assert call.error is not None
+    assert call.error[0] == status
+
+
+def test_an_error_is_a_trailers_only_answer_with_an_encoded_message() -> None:
+    conn, client, _ = connect()
+    conn.receive(client.call(1, "/nope/Nothing", b""))
+
+    conn.fail(1, Status.UNIMPLEMENTED, "unknown method /nope/Nothing: 100% ünicode")
+
+    (only,) = answer_frames(conn)
+    assert only.flags == END_HEADERS | END_STREAM
+    fields = client.headers(only)
+    assert fields[":status"] == "200"
+    assert fields["grpc-status"] == "12"
+    assert fields["grpc-message"] == "unknown method /nope/Nothing: 100%25 %C3%BCnicode"
+
+
+def test_a_request_that_is_not_grpc_is_refused_with_an_error() -> None:
+    conn, client, _ = connect()
+    block = client.headers_block(PATH, **{"grpc-encoding": "gzip"})
+    (call,) = conn.receive(frame(HEADERS, END_HEADERS | END_STREAM, 1, block))
+    assert call.error is not None
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"GET / HTTP/1.1\r\n\r\n",
+        Client().preface() + frame(DATA, 0, 0, b"x"),
+        Client().preface() + frame(HEADERS, END_HEADERS, 2, b""),
+        Client().preface() + frame(DATA, 0, 1, b"\0" * 16_385),
+        Client().preface() + frame(HEADERS, 0, 1, b"") + frame(PING, 0, 0, b"\0" * 8),
+        Client().preface() + frame(HEADERS, END_HEADERS, 1, b"\xff\xff\xff\xff"),
+        Client().preface() + frame(WINDOW_UPDATE, 0, 0, (2**31 - 1).to_bytes(4)),
+    ],
+    ids=[
+        "http1",
+        "data-on-stream-0",
+        "even-stream",
+        "oversized-frame",
+        "interrupted-headers",
+        "bad-hpack",
+        "window-overflow",
+    ],
+)
+def test_protocol_violations_end_the_connection_with_goaway(data: bytes) -> None:
+    conn = Connection(max_message_bytes=1 << 20)
+    with pytest.raises(PeerProtocolError):
+        conn.receive(data)
+    assert parse(conn.data_to_send())[-1].kind == GOAWAY
+    assert conn.closed
+
+
+def test_unknown_frame_types_and_priority_are_ignored() -> None:
+    conn, client, _ = connect()
+    calls = conn.receive(frame(0x42, 0, 0, b"extension") + frame(2, 0, 1, b"\0" * 5))
+    assert calls == []
+    assert conn.receive(client.call(1, PATH, b"ok")) == [Call(1, PATH, b"ok")]
+
+
+def test_a_streamed_answer_sends_each_message_then_trailers() -> None:
+    conn, client, _ = connect()
+    conn.receive(client.call(1, "/tfplugin6.Provider/ListResource", b""))
+    assert conn.start_response(1)
+    for n in range(3):
+        conn.send_message(1, b"event %d" % n)
+    conn.finish(1, Status.OK)
+    frames = answer_frames(conn)
+    assert [f.kind for f in frames] == [HEADERS, DATA, DATA, DATA, HEADERS]
+    assert frames[2].payload == grpc_message(b"event 1")
+    assert client.headers(frames[0])[":status"] == "200"
+    assert client.headers(frames[-1]) == {"grpc-status": "0"}
+
+
+def test_goaway_from_the_client_lets_running_calls_finish() -> None:
+    conn, client, _ = connect()
+    conn.receive(client.call(1, PATH, b""))
+    conn.receive(frame(GOAWAY, 0, 0, struct.pack(">II", 1, 0)))
+    assert conn.closed
+    conn.respond(1, b"still answered")
+    assert [f.kind for f in answer_frames(conn)] == [HEADERS, DATA, HEADERS]
