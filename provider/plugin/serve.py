@@ -34,15 +34,19 @@ import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, NoReturn
-
-import grpc
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from ._proto import grpc_controller_pb2
 from .cookie import MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE, launched_by_terraform
 from .log import configure_logging
 from .resource import Provider
-from .servicer import ProviderServicer
+from .servicer import COMPUTE_ONLY_RPCS, ProviderServicer
+
+if TYPE_CHECKING:
+    import grpc
+
+    from ._certificate import ServerCertificate
+    from ._native import NativeServer
 
 __all__ = [
     "MAGIC_COOKIE_KEY",
@@ -64,6 +68,8 @@ MAX_MESSAGE_BYTES = 256 << 20  # as terraform-plugin-go; grpcio's default is 4 M
 _DIR_PREFIX = "terraform-provider-humanitec-"
 _STOP_SIGNALS = frozenset({signal.SIGINT, signal.SIGTERM})
 _DEBUG_GRACE_SECONDS = 1.0
+# "grpcio" serves with grpcio behind the TLS terminator, as before the native server existed.
+SERVER_VARIABLE = "HUMANITEC_PROVIDER_SERVER"
 
 
 class HandshakeError(Exception):
@@ -101,14 +107,8 @@ def serve(make_provider: Callable[[], Provider], environ: Mapping[str, str] = os
     workdir = _private_dir()
     shutdown = threading.Event()
     try:
-        socket_path = workdir / "grpc.sock"
         # Keep the server referenced: a collected grpc.Server stops serving.
-        server = _start_grpc(make_provider(), f"unix:{socket_path}", shutdown)
-        client_cert = environ.get("PLUGIN_CLIENT_CERT", "")
-        if client_cert:
-            line = _start_tls(client_cert, socket_path, workdir)
-        else:  # Terraform runs with TF_DISABLE_PLUGIN_TLS: it expects plaintext and no cert
-            line = handshake_line("unix", str(socket_path), None)
+        server, line = _start(make_provider(), environ, workdir, shutdown)
         sys.stdout.write(line)
         sys.stdout.flush()
         _wait_for_shutdown(shutdown, parent)
@@ -139,7 +139,7 @@ def serve_debug(make_provider: Callable[[], Provider], provider_address: str) ->
     try:
         _stop_on_signals(shutdown)
         socket_path = workdir / "grpc.sock"
-        server = _start_grpc(make_provider(), f"unix:{socket_path}", shutdown)
+        stop = _start_plaintext(make_provider(), os.environ, socket_path, shutdown)
         reattach = {
             provider_address: {
                 "Protocol": "grpc",
@@ -157,7 +157,7 @@ def serve_debug(make_provider: Callable[[], Provider], provider_address: str) ->
         )
         sys.stdout.flush()
         _wait_for_shutdown(shutdown, parent)
-        server.stop(grace=_DEBUG_GRACE_SECONDS).wait(_DEBUG_GRACE_SECONDS + 1)
+        stop()
     except BaseException:
         logger.exception("provider server failed")
         _exit(workdir, 1)
@@ -193,7 +193,63 @@ def _exit(workdir: Path, status: int) -> NoReturn:
     os._exit(status)
 
 
+def _start(
+    provider: Provider, environ: Mapping[str, str], workdir: Path, shutdown: threading.Event
+) -> tuple[object, str]:
+    """Start serving; return the server (to keep referenced) and the handshake line."""
+    client_cert = environ.get("PLUGIN_CLIENT_CERT", "")
+    socket_path = workdir / "grpc.sock"
+    if not client_cert:  # Terraform runs with TF_DISABLE_PLUGIN_TLS: plaintext and no cert
+        server = _start_plaintext(provider, environ, socket_path, shutdown)
+        return server, handshake_line("unix", str(socket_path), None)
+    from ._certificate import make_server_certificate
+    from ._tls import server_context
+
+    certificate = make_server_certificate()
+    if _wants_grpcio(environ):
+        grpc_server = _start_grpc(provider, f"unix:{socket_path}", shutdown)
+        return grpc_server, _start_tls(certificate, client_cert, socket_path, workdir)
+    native = _native_server(provider, shutdown)
+    host, port = native.listen_tls(server_context(certificate, client_cert, workdir))
+    return native, handshake_line("tcp", f"{host}:{port}", certificate.der)
+
+
+def _start_plaintext(
+    provider: Provider, environ: Mapping[str, str], socket_path: Path, shutdown: threading.Event
+) -> Callable[[], object]:
+    """Serve plaintext on a unix socket; return what stops the server (with a short grace)."""
+    if _wants_grpcio(environ):
+        server = _start_grpc(provider, f"unix:{socket_path}", shutdown)
+        return lambda: server.stop(grace=_DEBUG_GRACE_SECONDS).wait(_DEBUG_GRACE_SECONDS + 1)
+    native = _native_server(provider, shutdown)
+    native.listen_unix(str(socket_path))
+    return native.stop
+
+
+def _wants_grpcio(environ: Mapping[str, str]) -> bool:
+    return environ.get(SERVER_VARIABLE, "") == "grpcio"
+
+
+def _native_server(provider: Provider, shutdown: threading.Event) -> NativeServer:
+    from ._native import NativeServer
+
+    servicer = ProviderServicer(provider)
+    unary = {f"/tfplugin6.Provider/{n}": h for n, h in servicer.handlers().items()}
+    unary["/plugin.GRPCController/Shutdown"] = _shutdown_handler(shutdown)
+    streaming = {f"/tfplugin6.Provider/{n}": h for n, h in servicer.stream_handlers().items()}
+    inline = {f"/tfplugin6.Provider/{n}" for n in COMPUTE_ONLY_RPCS}
+    return NativeServer(
+        unary,
+        streaming,
+        inline=frozenset({*inline, "/plugin.GRPCController/Shutdown"}),
+        max_workers=MAX_WORKERS,
+        max_message_bytes=MAX_MESSAGE_BYTES,
+    )
+
+
 def _start_grpc(provider: Provider, address: str, shutdown: threading.Event) -> grpc.Server:
+    import grpc
+
     servicer = ProviderServicer(provider)
     server = grpc.server(
         ThreadPoolExecutor(max_workers=MAX_WORKERS, thread_name_prefix="rpc"),
@@ -237,11 +293,11 @@ def _shutdown_handler(shutdown: threading.Event) -> Callable[[bytes, Any], bytes
     return handle
 
 
-def _start_tls(client_cert_pem: str, backend: Path, workdir: Path) -> str:
-    from ._certificate import make_server_certificate
+def _start_tls(
+    certificate: ServerCertificate, client_cert_pem: str, backend: Path, workdir: Path
+) -> str:
     from ._tls import MutualTLSProxy
 
-    certificate = make_server_certificate()
     proxy = MutualTLSProxy(
         server_certificate=certificate,
         client_certificate_pem=client_cert_pem,

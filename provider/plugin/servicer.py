@@ -59,7 +59,7 @@ from .rpc import internal_error as _internal_error
 from .rpc import unary_rpc as _rpc
 from .schema import Schema
 
-__all__ = ["ProviderServicer"]
+__all__ = ["COMPUTE_ONLY_RPCS", "ProviderServicer"]
 
 logger = logging.getLogger("provider.plugin")
 
@@ -68,6 +68,24 @@ Handler = UnaryHandler
 # Terraform before 1.14 does not know generate_resource_config and ignores it.
 _CAPABILITIES = pb.ServerCapabilities(
     plan_destroy=True, get_provider_schema_optional=True, generate_resource_config=True
+)
+
+
+# RPCs that only compute: no API request, file or other wait, so a server may answer them on its
+# I/O thread. StopProvider must be among them: it has to get through while other calls wait.
+COMPUTE_ONLY_RPCS = frozenset(
+    {
+        "GetMetadata",
+        "GetProviderSchema",
+        "GetResourceIdentitySchemas",
+        "ValidateProviderConfig",
+        "ValidateResourceConfig",
+        "ValidateDataResourceConfig",
+        "ValidateListResourceConfig",
+        "UpgradeResourceState",
+        "UpgradeResourceIdentity",
+        "StopProvider",
+    }
 )
 
 

@@ -6,10 +6,10 @@ socket. It
 
 1. takes the installation's lock (one warm process per key), or exits;
 2. checks that the installation key it was started for is still what is on disk;
-3. imports grpc, protobuf, httpx, pydantic and the provider, builds a schema response
-   and a TLS context once to warm the caches (:func:`preload`); it never creates a gRPC
-   server or channel, so the children fork a grpcio that has never started (the
-   feasibility spike's condition);
+3. imports protobuf, httpx, pydantic and the provider, builds a schema response and a
+   TLS context once to warm the caches (:func:`preload`); grpcio is not imported, as
+   the native server does not use it (a child that is asked for grpcio with
+   ``HUMANITEC_PROVIDER_SERVER=grpcio`` imports it after the fork, as a cold launch does);
 4. listens on ``KEY.sock`` in the 0700 directory (bound under a temporary name, chmod
    0600, then renamed into place), and serves launches one at a time:
    the peer's uid must be ours (``SO_PEERCRED``), the request's key must be ours;
@@ -63,7 +63,7 @@ from .protocol import (
 __all__ = ["PRELOAD", "WarmServer", "main", "peer_allowed", "receive_request"]
 
 PRELOAD = (
-    "grpc",
+    "hpack",
     "msgpack",
     "yaml",
     "httpx",
@@ -73,6 +73,7 @@ PRELOAD = (
     "provider.plugin.servicer",
     "provider.plugin._certificate",
     "provider.plugin._tls",
+    "provider.plugin._native",
     "provider.plugin.genconfig",
     "provider.plugin.cty.msgpack_codec",
     "provider.plugin.cty.json_codec",
@@ -121,7 +122,7 @@ def main(directory: str, key: str, idle_seconds: float) -> NoReturn:
     preload(directory)
     if installation_key(_PACKAGE_DIR, sys.path) != key:
         _exit("the installation changed during start-up", lock)
-    threads = len(os.listdir("/proc/self/task"))  # grpc's C threads count too
+    threads = len(os.listdir("/proc/self/task"))  # C extensions' threads count too
     if threads != 1:  # a fork would copy locks held by the others
         _exit(f"{threads} threads after the imports; forking is not safe", lock)
     _log(f"imports done in {1000 * (time.monotonic() - started):.0f} ms")

@@ -1,0 +1,262 @@
+"""The native gRPC server with real sockets: mutual TLS as Terraform does it, calls from our
+frame-level client and from grpcio's own client."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import shutil
+import socket
+import ssl
+import tempfile
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import grpc
+import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from provider.plugin._certificate import ServerCertificate, make_server_certificate
+from provider.plugin._native import NativeServer
+from provider.plugin._tls import server_context
+from tests.goplugin import Identity, make_identity
+from tests.h2client import DATA, END_STREAM, HEADERS, Client, Frame, grpc_message
+from tests.plugin.test_tls import assert_refused, connect
+
+TIMEOUT = 5.0
+ECHO = "/test.Echo/Reverse"
+SLOW = "/test.Echo/Slow"
+COUNT = "/test.Echo/Count"
+
+
+@pytest.fixture(scope="module")
+def terraform() -> Identity:
+    return make_identity(ec.SECP521R1())
+
+
+@pytest.fixture(scope="module")
+def server_certificate() -> ServerCertificate:
+    return make_server_certificate()
+
+
+@pytest.fixture
+def workdir() -> Iterator[Path]:
+    path = Path(tempfile.mkdtemp(prefix="native-"))  # short: a unix socket path is limited
+    yield path
+    shutil.rmtree(path)
+
+
+class Handlers:
+    """An echo, a call that waits for ``release`` (in the pool), and a counting stream."""
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+        self.slow_started = threading.Event()
+
+    def reverse(self, raw: bytes, _context: Any) -> bytes:
+        return raw[::-1]
+
+    def slow(self, raw: bytes, _context: Any) -> bytes:
+        self.slow_started.set()
+        self.release.wait(TIMEOUT)
+        return b"slow " + raw
+
+    def count(self, raw: bytes, _context: Any) -> Iterator[bytes]:
+        for n in range(int(raw)):
+            yield str(n).encode()
+        if raw == b"3":
+            raise RuntimeError("boom after three")
+
+
+@pytest.fixture
+def handlers() -> Handlers:
+    return Handlers()
+
+
+def make_server(handlers: Handlers) -> NativeServer:
+    return NativeServer(
+        {ECHO: handlers.reverse, SLOW: handlers.slow},
+        {COUNT: handlers.count},
+        inline=frozenset({ECHO}),
+        max_workers=4,
+        max_message_bytes=1 << 20,
+    )
+
+
+@pytest.fixture
+def tls_server(
+    handlers: Handlers, server_certificate: ServerCertificate, terraform: Identity, workdir: Path
+) -> Iterator[tuple[str, int]]:
+    server = make_server(handlers)
+    context = server_context(server_certificate, terraform.cert_pem.decode(), workdir)
+    yield server.listen_tls(context)
+    handlers.release.set()
+    server.stop()
+
+
+@pytest.fixture
+def unix_server(handlers: Handlers, workdir: Path) -> Iterator[str]:
+    server = make_server(handlers)
+    path = str(workdir / "grpc.sock")
+    server.listen_unix(path)
+    yield path
+    handlers.release.set()
+    server.stop()
+
+
+def read_answers(sock: socket.socket, client: Client, streams: int) -> dict[int, list[Frame]]:
+    """Frames per stream until ``streams`` streams have ended."""
+    buffer, answers, ended = b"", dict[int, list[Frame]](), 0
+    while ended < streams:
+        chunk = sock.recv(65536)
+        assert chunk, "the server closed the connection"
+        buffer += chunk
+        while len(buffer) >= 9:
+            length = int.from_bytes(buffer[:3])
+            if len(buffer) < 9 + length:
+                break
+            f = Frame(buffer[3], buffer[4], int.from_bytes(buffer[5:9]), buffer[9 : 9 + length])
+            buffer = buffer[9 + length :]
+            if f.kind in (HEADERS, DATA) and f.stream_id:
+                answers.setdefault(f.stream_id, []).append(f)
+                ended += bool(f.flags & END_STREAM)
+    return answers
+
+
+def test_terraforms_p521_certificate_gets_an_answer_over_h2(
+    tls_server: tuple[str, int],
+    server_certificate: ServerCertificate,
+    terraform: Identity,
+    tmp_path: Path,
+) -> None:
+    with connect(tls_server, server_certificate, terraform, tmp_path) as tls:
+        assert tls.selected_alpn_protocol() == "h2"
+        client = Client()
+        tls.sendall(client.preface() + client.call(1, ECHO, b"terraform"))
+        answer = read_answers(tls, client, 1)[1]
+    assert [f.kind for f in answer] == [HEADERS, DATA, HEADERS]
+    assert answer[1].payload == grpc_message(b"mrofarret")
+    assert client.headers(answer[0])[":status"] == "200"
+    assert client.headers(answer[2]) == {"grpc-status": "0"}
+
+
+def test_other_or_missing_client_certificates_are_refused(
+    tls_server: tuple[str, int], server_certificate: ServerCertificate, tmp_path: Path
+) -> None:
+    assert_refused(tls_server, server_certificate, None, tmp_path)
+    assert_refused(tls_server, server_certificate, make_identity(ec.SECP521R1()), tmp_path)
+
+
+def test_an_idle_or_plain_client_blocks_nobody(
+    tls_server: tuple[str, int],
+    server_certificate: ServerCertificate,
+    terraform: Identity,
+    tmp_path: Path,
+) -> None:
+    with socket.create_connection(tls_server, timeout=TIMEOUT):  # never says hello
+        with socket.create_connection(tls_server, timeout=TIMEOUT) as plain:
+            plain.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n")
+            plain.shutdown(socket.SHUT_WR)
+            with contextlib.suppress(ConnectionResetError):
+                while plain.recv(1024):
+                    pass
+        with connect(tls_server, server_certificate, terraform, tmp_path) as tls:
+            client = Client()
+            tls.sendall(client.preface() + client.call(1, ECHO, b"ab"))
+            assert read_answers(tls, client, 1)[1][1].payload == grpc_message(b"ba")
+
+
+def test_a_call_waiting_in_the_pool_holds_up_no_inline_call(
+    unix_server: str, handlers: Handlers
+) -> None:
+    client = Client()
+    with socket.socket(socket.AF_UNIX) as sock:
+        sock.settimeout(TIMEOUT)
+        sock.connect(unix_server)
+        sock.sendall(client.preface() + client.call(1, SLOW, b"a"))
+        assert handlers.slow_started.wait(TIMEOUT)
+        sock.sendall(client.call(3, ECHO, b"xy"))
+        first = read_answers(sock, client, 1)
+        assert list(first) == [3]  # answered while stream 1 still waits
+        handlers.release.set()
+        second = read_answers(sock, client, 1)
+    assert second[1][1].payload == grpc_message(b"slow a")
+
+
+def test_grpcios_client_calls_unary_and_streaming_methods(unix_server: str) -> None:
+    with grpc.insecure_channel(f"unix:{unix_server}") as channel:
+        reverse = channel.unary_unary(ECHO, None, None)
+        assert reverse(b"grpcio", timeout=TIMEOUT) == b"oicprg"
+        big = bytes(range(256)) * 1000  # several frames and window updates each way
+        assert reverse(big, timeout=TIMEOUT) == big[::-1]
+        count = channel.unary_stream(COUNT, None, None)
+        assert list(count(b"5", timeout=TIMEOUT)) == [b"0", b"1", b"2", b"3", b"4"]
+        with pytest.raises(grpc.RpcError) as failed:
+            list(count(b"3", timeout=TIMEOUT))
+        assert failed.value.code() == grpc.StatusCode.UNKNOWN
+        with pytest.raises(grpc.RpcError) as missing:
+            channel.unary_unary("/test.Echo/Missing", None, None)(b"", timeout=TIMEOUT)
+        assert missing.value.code() == grpc.StatusCode.UNIMPLEMENTED
+
+
+def test_a_client_that_leaves_mid_call_harms_nobody(unix_server: str, handlers: Handlers) -> None:
+    client = Client()
+    with socket.socket(socket.AF_UNIX) as sock:
+        sock.connect(unix_server)
+        sock.sendall(client.preface() + client.call(1, SLOW, b"gone"))
+        assert handlers.slow_started.wait(TIMEOUT)
+    handlers.release.set()  # its answer has nowhere to go
+    with grpc.insecure_channel(f"unix:{unix_server}") as channel:
+        assert channel.unary_unary(ECHO, None, None)(b"12", timeout=TIMEOUT) == b"21"
+
+
+def test_stop_drops_connections_and_stops_listening(handlers: Handlers, workdir: Path) -> None:
+    server = make_server(handlers)
+    path = str(workdir / "grpc.sock")
+    server.listen_unix(path)
+    with socket.socket(socket.AF_UNIX) as sock:
+        sock.settimeout(TIMEOUT)
+        sock.connect(path)
+        server.stop()
+        server.stop()  # idempotent
+        with contextlib.suppress(ConnectionError):
+            while sock.recv(65536):  # our SETTINGS may come first; then the end
+                pass
+    with socket.socket(socket.AF_UNIX) as late, pytest.raises(ConnectionRefusedError):
+        late.connect(path)
+
+
+def test_logs_name_the_tls_version_and_no_certificate_material(
+    tls_server: tuple[str, int],
+    server_certificate: ServerCertificate,
+    terraform: Identity,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="provider.plugin.server")
+    assert_refused(tls_server, server_certificate, make_identity(ec.SECP521R1()), tmp_path)
+    with connect(tls_server, server_certificate, terraform, tmp_path) as tls:
+        client = Client()
+        tls.sendall(client.preface() + client.call(1, ECHO, b"x"))
+        read_answers(tls, client, 1)
+    assert any("handshake failed" in r.getMessage() for r in caplog.records)
+    assert [r.tcp_nodelay for r in caplog.records if hasattr(r, "tcp_nodelay")] == [1]
+    assert "BEGIN" not in caplog.text
+    assert "HashiCorp" not in caplog.text
+
+
+def test_tls_12_is_accepted_too(
+    tls_server: tuple[str, int],
+    server_certificate: ServerCertificate,
+    terraform: Identity,
+    tmp_path: Path,
+) -> None:
+    with connect(
+        tls_server, server_certificate, terraform, tmp_path, version=ssl.TLSVersion.TLSv1_2
+    ) as tls:
+        assert tls.version() == "TLSv1.2"
+        client = Client()
+        tls.sendall(client.preface() + client.call(1, ECHO, b"12"))
+        assert read_answers(tls, client, 1)[1][1].payload == grpc_message(b"21")
