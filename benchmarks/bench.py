@@ -49,6 +49,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from benchmarks.counting import RequestCounter
 from benchmarks.launches import wrap_launcher
 from benchmarks.private import private_installation
+from benchmarks.report import FLOOR, markdown
 from benchmarks.startup import Variant, plugin_env, run_round_robin, time_until_exit
 from benchmarks.workload import COMMANDS, Run, Workspace, cycle
 from provider import __version__
@@ -74,20 +75,6 @@ EXPECTED: dict[str, dict[str, int]] = {
     "apply (update)": {"GET webhook": 1, "PATCH webhook": 1},
     "destroy": {"GET webhook": 1, "DELETE webhook": 1},
 }
-TARGETS = (  # (command, the most provider/terraform_data may be, at the largest N)
-    ("plan -refresh=false", 2.5),
-    ("plan", 3.0),
-    ("apply (create)", 1.6),
-    ("destroy", 1.5),
-)
-CPU_TARGETS = (
-    ("plan -refresh=false", 1.0),
-    ("plan", 1.0),
-    ("apply (create)", 3.0),
-    ("destroy", 3.0),
-)
-FLOOR = 'python -I -c "import grpc"'
-ARROW, LE = "\u2192", "\u2264"
 
 
 def time_until_handshake(argv: list[str], env: Mapping[str, str]) -> float:
@@ -230,102 +217,6 @@ def _invariant(command: str, requests: dict[str, int], count: int, launches: int
     if app_checks > launches:
         problems.append(f"{app_checks} application checks for {launches} launches")
     return "; ".join(problems) or "ok"
-
-
-X = "\u00d7"  # the multiplication sign of "2.5x"
-
-
-def markdown(result: dict[str, Any]) -> str:
-    """The report: start-up, one row per N and command, the emulator, the issue's targets."""
-    meta = result["meta"]
-    lines = [
-        f"Measured {meta['date']} on {meta['cpus']} CPUs (load {meta['load_before']:.2f} before, "
-        f"{meta['load_after']:.2f} after), Terraform {meta['terraform']}, Python "
-        f"{meta['python']}, {meta['runs']} run(s) per figure, median; command: "
-        f"`{meta['command']}`. Provider processes measured by a {meta['wrapper']}.",
-        "",
-        *_startup_rows(result),
-        "",
-        *_workload_rows(result["workloads"]),
-        "",
-    ]
-    emulator = result["emulator"]
-    lines.append(
-        f"Emulator throughput: {emulator['requests_per_s']:.0f} GET/s on 4 keep-alive "
-        f"connections ({emulator['requests']} in {emulator['seconds']:.1f} s), "
-        f"{emulator['emulator_cpu_ms_per_request']:.2f} ms of emulator CPU per request."
-    )
-    if result["workloads"]:
-        lines += ["", *_target_rows(result["workloads"])]
-    return "\n".join(lines) + "\n"
-
-
-def _startup_rows(result: dict[str, Any]) -> list[str]:
-    startup = result["startup"]
-    floor_ms = startup[FLOOR]["median_ms"]
-    rows = [
-        f"| start-up (exec {ARROW} handshake) | median ms | {X} `import grpc` |",
-        "|---|---|---|",
-    ]
-    for label, figures in startup.items():
-        median = figures["median_ms"]
-        rows.append(f"| {label} | {median:.1f} | {median / floor_ms:.2f} |")
-    for r in result["workloads"]:
-        if r["n"] == 1 and r["command"] == "plan":
-            wall_ms = r["provider_wall_s"] * 1000
-            rows.append(
-                f"| `plan` N=1, the whole command | {wall_ms:.0f} | {wall_ms / floor_ms:.2f} |"
-            )
-    return rows
-
-
-def _workload_rows(workloads: list[dict[str, Any]]) -> list[str]:
-    rows = [
-        "| N | command | ours s | `terraform_data` s | ratio | provider CPU ms / resource "
-        "(marginal) | Terraform CPU s, ours / td | launches | peak RSS MiB "
-        "| API requests / resource | invariant |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
-    ]
-    for r in workloads:
-        requests = ", ".join(f"{k} {v:.2f}" for k, v in r["requests_per_resource"].items())
-        if r["application_checks"]:
-            requests += f"{', ' if requests else ''}app checks {r['application_checks']}"
-        m = r["marginal_provider_cpu_ms"]
-        cpu = f"{r['provider_cpu_ms_per_resource']:.2f}" + ("" if m is None else f" ({m:.2f})")
-        rows.append(
-            f"| {r['n']} | `{r['command']}` | {r['provider_wall_s']:.2f} | "
-            f"{r['baseline_wall_s']:.2f} | **{r['ratio']:.2f}{X}** | {cpu} | "
-            f"{r['terraform_cpu_s']:.2f} / {r['baseline_terraform_cpu_s']:.2f} | "
-            f"{r['launches']:g} | {r['peak_rss_mib']:.1f} | {requests or '0'} | {r['invariant']} |"
-        )
-    return rows
-
-
-def _target_rows(workloads: list[dict[str, Any]]) -> list[str]:
-    largest = max(r["n"] for r in workloads)
-    by_command = {r["command"]: r for r in workloads if r["n"] == largest}
-    rows = [f"| issue 8 target, at N={largest} | target | measured |", "|---|---|---|"]
-    for command, limit in TARGETS:
-        ratio = by_command[command]["ratio"]
-        rows.append(
-            f"| `{command}` vs `terraform_data` | {LE} {limit}{X} | {ratio:.2f}{X} "
-            f"{_mark(ratio, limit)} |"
-        )
-    for command, limit in CPU_TARGETS:
-        cpu = by_command[command]["provider_cpu_ms_per_resource"]
-        rows.append(
-            f"| provider CPU / resource, `{command}` | {LE} {limit:g} ms | {cpu:.2f} ms "
-            f"{_mark(cpu, limit)} |"
-        )
-    rss = max(r["peak_rss_mib"] for r in workloads)
-    rows.append(
-        f"| peak RSS of a provider process | {LE} 50 MiB | {rss:.1f} MiB {_mark(rss, 50)} |"
-    )
-    return rows
-
-
-def _mark(value: float, limit: float) -> str:
-    return "met" if value <= limit else "**not met**"
 
 
 def main(argv: list[str] | None = None) -> int:
