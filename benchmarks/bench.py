@@ -59,6 +59,7 @@ from provider.emulator.app import create_app
 from provider.emulator.server import BackgroundServer
 from provider.emulator.store import WebhookStore
 from provider.install import install_into_mirror
+from provider.warm.protocol import DIR_ENV
 from tests.e2e.harness import available_terraforms, terraform_env
 from tests.goplugin import make_identity
 
@@ -248,7 +249,7 @@ def main(argv: list[str] | None = None) -> int:
     load_before = os.getloadavg()[0]
     with (
         tempfile.TemporaryDirectory(prefix="bench-") as tmp,
-        private_installation(Path(tmp)),
+        private_installation(Path(tmp)) as warm_dir,
         BackgroundServer(counter) as server,
     ):
         root = Path(tmp)
@@ -265,6 +266,9 @@ def main(argv: list[str] | None = None) -> int:
         cli_config = root / "terraform.tfrc"
         cli_config.write_text(installed.cli_config(), encoding="utf-8")
         extra = {"HUMANITEC_API_PREFIX": server.url, "HUMANITEC_ORG": org, "HUMANITEC_TOKEN": token}
+        # terraform_env drops HUMANITEC_* from os.environ: without this, warm processes would
+        # listen in the user's own directory and outlive the run.
+        extra[DIR_ENV] = str(warm_dir)
         if not options.warm:
             extra[WARM] = "0"
         env = terraform_env(cli_config, extra)
