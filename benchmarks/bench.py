@@ -10,10 +10,13 @@ What it writes
       (the floor of any grpcio provider), all round-robin;
     - **Terraform workloads** (``workload.py``): ``apply`` (create), ``plan -refresh=false``,
       ``plan``, ``apply`` (update all) and ``destroy`` on N ``humanitec_webhook`` resources
-      against the emulator, each beside N ``terraform_data`` resources with a string input,
-      with wall time, provider CPU per resource, Terraform's own CPU, launches, peak RSS per
-      provider process and API requests per resource (counted by ``counting.py`` in front of
-      the emulator), and whether the one-request-per-resource invariant held;
+      against the emulator, each beside two floors without a provider: N ``terraform_data``
+      resources with a string input (``ratio``: the issue's targets are defined against it) and
+      N shaped like a webhook (``shaped_ratio``: Terraform's CPU grows with a value's shape, so
+      this is what any provider with this schema costs Terraform at least); with wall time,
+      provider CPU per resource, Terraform's own CPU, launches, peak RSS per provider process
+      and API requests per resource (counted by ``counting.py`` in front of the emulator), and
+      whether the one-request-per-resource invariant held;
     - **the emulator's throughput** (``emulator_load.py``): GETs per second on keep-alive
       connections, and the emulator's CPU per request.
 
@@ -51,7 +54,7 @@ from benchmarks.launches import wrap_launcher
 from benchmarks.private import private_installation
 from benchmarks.report import FLOOR, markdown
 from benchmarks.startup import Variant, plugin_env, run_round_robin, time_until_exit
-from benchmarks.workload import COMMANDS, Run, Workspace, cycle
+from benchmarks.workload import COMMANDS, KINDS, Run, Workspace, cycle, rotated
 from provider import __version__
 from provider.api.models import EventBaseResponse, WebhookResponse
 from provider.cli import PROVIDER_ADDRESS
@@ -157,18 +160,21 @@ def emulator_check(store: WebhookStore, org: str, app: str) -> Callable[[Workspa
     return check
 
 
-def summarize(pairs: dict[int, list[Workspace]]) -> list[dict[str, Any]]:
+def summarize(groups: dict[int, dict[str, Workspace]]) -> list[dict[str, Any]]:
+    """One row per N and command; ``ratio`` is against the string floor (the issue's)."""
     rows = []
-    single = pairs[1][0].runs
-    for count, (ours, floor) in sorted(pairs.items()):
+    single = groups[1]["provider"].runs
+    for count, group in sorted(groups.items()):
         for command in COMMANDS:
-            mine, theirs = ours.runs[command], floor.runs[command]
+            mine, theirs = group["provider"].runs[command], group["baseline"].runs[command]
+            shaped = group["shaped"].runs[command]
             cpu = statistics.median(r.provider_cpu for r in mine)
             marginal = None
             if count > 1 and single.get(command):
                 fixed = statistics.median(r.provider_cpu for r in single[command])
                 marginal = 1000 * (cpu - fixed) / (count - 1)
             wall, floor_wall = _median(mine, "wall"), _median(theirs, "wall")
+            shaped_wall = _median(shaped, "wall")
             launches = [la for run in mine for la in run.launches]
             requests = mine[-1].requests
             per_resource = {
@@ -187,6 +193,9 @@ def summarize(pairs: dict[int, list[Workspace]]) -> list[dict[str, Any]]:
                     "marginal_provider_cpu_ms": marginal,
                     "terraform_cpu_s": _median(mine, "terraform_cpu"),
                     "baseline_terraform_cpu_s": _median(theirs, "terraform_cpu"),
+                    "shaped_wall_s": shaped_wall,
+                    "shaped_ratio": wall / shaped_wall,
+                    "shaped_terraform_cpu_s": _median(shaped, "terraform_cpu"),
                     "launches": statistics.median(len(r.launches) for r in mine),
                     "peak_rss_mib": max((la.max_rss_kib for la in launches), default=0) / 1024,
                     "requests_per_resource": per_resource,
@@ -195,6 +204,7 @@ def summarize(pairs: dict[int, list[Workspace]]) -> list[dict[str, Any]]:
                     "runs": {
                         "provider": [r.as_json() for r in mine],
                         "baseline": [r.as_json() for r in theirs],
+                        "shaped": [r.as_json() for r in shaped],
                     },
                 }
             )
@@ -272,20 +282,18 @@ def main(argv: list[str] | None = None) -> int:
         if not options.warm:
             extra[WARM] = "0"
         env = terraform_env(cli_config, extra)
-        pairs = {
-            n: [
-                Workspace.create(kind, n, root, terraform.argv, env, app)
-                for kind in ("provider", "baseline")
-            ]
+        groups = {
+            n: {kind: Workspace.create(kind, n, root, terraform.argv, env, app) for kind in KINDS}
             for n in counts
         }
         check = emulator_check(store, org, app)
-        cycle(pairs[1], counter, check, record=False)  # warm-up: page cache, .pyc, first requests
+        warm_up = list(groups[1].values())  # page cache, .pyc, first requests
+        cycle(warm_up, counter, check, record=False)
         for rep in range(runs):
             for index, n in enumerate(counts):
                 print(f"workloads: run {rep + 1}/{runs}, N={n}", file=sys.stderr)
-                pair = pairs[n][::-1] if (rep + index) % 2 else pairs[n]
-                cycle(pair, counter, check, record=True)
+                group = rotated(list(groups[n].values()), rep + index)
+                cycle(group, counter, check, record=True)
         version = subprocess.run(
             [*terraform.argv, "version", "-json"], capture_output=True, text=True, check=True,
             env=env, cwd=root,
@@ -305,7 +313,7 @@ def main(argv: list[str] | None = None) -> int:
         },
         "startup": startup,
         "emulator": emulator,
-        "workloads": summarize(pairs),
+        "workloads": summarize(groups),
     }
     out: Path = options.out
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -1,7 +1,8 @@
 """Two ``make bench`` JSON files side by side: the figures a change is judged by.
 
 Run: ``python -m benchmarks.compare BEFORE.json AFTER.json`` prints a Markdown table with,
-for each N and command, the ratio to ``terraform_data``, the provider's CPU per resource,
+for each N and command, the ratio to ``terraform_data`` (with a string input, and shaped like a
+webhook: "-" for runs made before that floor existed), the provider's CPU per resource,
 Terraform's own CPU relative to ``terraform_data``'s, and peak RSS; then the start-up ratios.
 Ratios and CPU times are what survive a noisy machine; wall seconds are left out.
 """
@@ -22,15 +23,16 @@ def _rows(result: dict[str, Any]) -> dict[tuple[int, str], dict[str, Any]]:
 
 def compare(before: dict[str, Any], after: dict[str, Any]) -> str:
     lines = [
-        f"| N | command | ratio to td, before {ARROW} after | provider CPU ms / resource "
-        f"| Terraform CPU {X} td's | peak RSS MiB |",
-        "|---|---|---|---|---|---|",
+        f"| N | command | ratio to td, before {ARROW} after | ratio to shaped td "
+        f"| provider CPU ms / resource | Terraform CPU {X} td's | peak RSS MiB |",
+        "|---|---|---|---|---|---|---|",
     ]
     old, new = _rows(before), _rows(after)
     for key in sorted(old.keys() & new.keys(), key=lambda k: (k[0], k[1])):
         a, b = old[key], new[key]
         lines.append(
             f"| {key[0]} | `{key[1]}` | {a['ratio']:.2f} {ARROW} {b['ratio']:.2f} | "
+            f"{_shaped(a)} {ARROW} {_shaped(b)} | "
             f"{a['provider_cpu_ms_per_resource']:.2f} {ARROW} "
             f"{b['provider_cpu_ms_per_resource']:.2f} | "
             f"{_tf(a):.2f} {ARROW} {_tf(b):.2f} | {a['peak_rss_mib']:.1f} {ARROW} "
@@ -47,6 +49,11 @@ def compare(before: dict[str, Any], after: dict[str, Any]) -> str:
         ]
         lines.append(f"| {label} | {ratios[0]:.2f} {ARROW} {ratios[1]:.2f} |")
     return "\n".join(lines) + "\n"
+
+
+def _shaped(row: dict[str, Any]) -> str:
+    ratio = row.get("shaped_ratio")
+    return "-" if ratio is None else f"{ratio:.2f}"
 
 
 def _tf(row: dict[str, Any]) -> float:

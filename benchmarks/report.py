@@ -75,10 +75,10 @@ def _startup_rows(result: dict[str, Any]) -> list[str]:
 
 def _workload_rows(workloads: list[dict[str, Any]]) -> list[str]:
     rows = [
-        "| N | command | ours s | `terraform_data` s | ratio | provider CPU ms / resource "
-        "(marginal) | Terraform CPU s, ours / td | launches | peak RSS MiB "
-        "| API requests / resource | invariant |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| N | command | ours s | `terraform_data` s | ratio | shaped td s | ratio to shaped "
+        "| provider CPU ms / resource (marginal) | Terraform CPU s, ours / td / shaped td "
+        "| launches | peak RSS MiB | API requests / resource | invariant |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in workloads:
         requests = ", ".join(f"{k} {v:.2f}" for k, v in r["requests_per_resource"].items())
@@ -88,8 +88,9 @@ def _workload_rows(workloads: list[dict[str, Any]]) -> list[str]:
         cpu = f"{r['provider_cpu_ms_per_resource']:.2f}" + ("" if m is None else f" ({m:.2f})")
         rows.append(
             f"| {r['n']} | `{r['command']}` | {r['provider_wall_s']:.2f} | "
-            f"{r['baseline_wall_s']:.2f} | **{r['ratio']:.2f}{X}** | {cpu} | "
-            f"{r['terraform_cpu_s']:.2f} / {r['baseline_terraform_cpu_s']:.2f} | "
+            f"{r['baseline_wall_s']:.2f} | **{r['ratio']:.2f}{X}** | {r['shaped_wall_s']:.2f} | "
+            f"{r['shaped_ratio']:.2f}{X} | {cpu} | {r['terraform_cpu_s']:.2f} / "
+            f"{r['baseline_terraform_cpu_s']:.2f} / {r['shaped_terraform_cpu_s']:.2f} | "
             f"{r['launches']:g} | {r['peak_rss_mib']:.1f} | {requests or '0'} | {r['invariant']} |"
         )
     return rows
@@ -115,7 +116,26 @@ def _target_rows(workloads: list[dict[str, Any]]) -> list[str]:
     rows.append(
         f"| peak RSS of a provider process | {LE} 50 MiB | {rss:.1f} MiB {_mark(rss, 50)} |"
     )
-    return rows
+    return [*rows, "", *_shaped_floor_lines(by_command, largest)]
+
+
+def _shaped_floor_lines(by_command: dict[str, dict[str, Any]], n: int) -> list[str]:
+    """What Terraform alone costs with a webhook's value shape: a target below it is unreachable."""
+    lines = [
+        f"The shaped floor at N={n}: `terraform_data` shaped like a webhook, with no provider at "
+        "all, against the string floor the targets are defined by:",
+        "",
+    ]
+    for command, limit in TARGETS:
+        row = by_command[command]
+        floor = row["shaped_wall_s"] / row["baseline_wall_s"]
+        if limit < floor:
+            verdict = f"the target {LE} {limit}{X} is below it: out of reach for any provider"
+            verdict += " with this schema"
+        else:
+            verdict = f"the target {LE} {limit}{X} allows {limit / floor:.2f}{X} the shaped floor"
+        lines.append(f"- `{command}`: {floor:.2f}{X} the string floor; {verdict}")
+    return lines
 
 
 def _mark(value: float, limit: float) -> str:
