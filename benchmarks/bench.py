@@ -8,6 +8,9 @@ What it writes
       ``HUMANITEC_PROVIDER_WARM`` unset (a launch that follows earlier ones: the warm start,
       when the installation has one) and ``=0`` (cold), against ``python -I -c "import grpc"``
       (the floor of any grpcio provider), all round-robin;
+    - **``plan`` at N=1, the whole command** (``whole_plan.py``), with warm start and cold
+      (``=0``), against the same floor: wall time only (a warm start's provider processes are
+      not children of their launch, so their CPU is seen by nobody);
     - **Terraform workloads** (``workload.py``): ``apply`` (create), ``plan -refresh=false``,
       ``plan``, ``apply`` (update all) and ``destroy`` on N ``humanitec_webhook`` resources
       against the emulator, each beside two floors without a provider: N ``terraform_data``
@@ -49,6 +52,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from benchmarks import whole_plan
 from benchmarks.counting import RequestCounter
 from benchmarks.launches import wrap_launcher
 from benchmarks.private import private_installation
@@ -294,6 +298,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"workloads: run {rep + 1}/{runs}, N={n}", file=sys.stderr)
                 group = rotated(list(groups[n].values()), rep + index)
                 cycle(group, counter, check, record=True)
+        print(f"plan at N=1, warm and cold: {startup_runs} rounds", file=sys.stderr)
+        plan_n1 = whole_plan.measure(groups[1]["provider"], warm_dir, startup_runs)
         version = subprocess.run(
             [*terraform.argv, "version", "-json"], capture_output=True, text=True, check=True,
             env=env, cwd=root,
@@ -312,6 +318,7 @@ def main(argv: list[str] | None = None) -> int:
             "warm_in_workloads": options.warm,
         },
         "startup": startup,
+        "plan_n1": plan_n1,
         "emulator": emulator,
         "workloads": summarize(groups),
     }

@@ -40,15 +40,17 @@ def compare(before: dict[str, Any], after: dict[str, Any]) -> str:
         )
     lines += ["", f"| start-up | {X} `import grpc`, before {ARROW} after |", "|---|---|"]
     floor = 'python -I -c "import grpc"'
-    for label in before["startup"].keys() & after["startup"].keys():
-        if label == floor:
-            continue
-        ratios = [
-            run["startup"][label]["median_ms"] / run["startup"][floor]["median_ms"]
-            for run in (before, after)
-        ]
+    old_rows, new_rows = _startup(before), _startup(after)
+    for label in [label for label in new_rows if label in old_rows and label != floor]:
+        ratios = [rows[label] / rows[floor] for rows in (old_rows, new_rows)]
         lines.append(f"| {label} | {ratios[0]:.2f} {ARROW} {ratios[1]:.2f} |")
     return "\n".join(lines) + "\n"
+
+
+def _startup(result: dict[str, Any]) -> dict[str, float]:
+    """Median ms by label: the launches, and ``plan`` at N=1 (absent from older runs)."""
+    rows = {**result["startup"], **result.get("plan_n1", {})}
+    return {label: float(figures["median_ms"]) for label, figures in rows.items()}
 
 
 def _shaped(row: dict[str, Any]) -> str:

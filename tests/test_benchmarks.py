@@ -21,6 +21,7 @@ from benchmarks.compare import compare
 from benchmarks.counting import RequestCounter, path_kind
 from benchmarks.launches import LOG_VARIABLE, read_launches, wrap_launcher
 from benchmarks.report import FLOOR, markdown
+from benchmarks.whole_plan import LABELS
 from benchmarks.workload import COMMANDS, KINDS, Run, Workspace, config_text, rotated
 from provider.emulator.app import create_app
 from provider.emulator.server import BackgroundServer
@@ -147,6 +148,10 @@ def synthetic_result() -> dict[str, Any]:
             FLOOR: {"median_ms": 200.0, "samples_s": [0.2]},
             "launch, HUMANITEC_PROVIDER_WARM=0": {"median_ms": 300.0, "samples_s": [0.3]},
         },
+        "plan_n1": {
+            LABELS["warm"]: {"median_ms": 500.0, "samples_s": [0.5]},
+            LABELS["cold"]: {"median_ms": 900.0, "samples_s": [0.9]},
+        },
         "emulator": {
             "requests_per_s": 1000.0, "requests": 1000, "seconds": 1.0,
             "emulator_cpu_ms_per_request": 0.7,
@@ -208,14 +213,25 @@ def test_every_kind_goes_first_once_in_as_many_cycles(tmp_path: Path) -> None:
     assert sorted(firsts) == sorted(KINDS)
 
 
+def test_plan_at_n1_warm_and_cold_are_start_up_rows_against_import_grpc() -> None:
+    text = markdown(synthetic_result())
+
+    assert _table_row(text, "| `plan` N=1, whole command, warm start |")[1:] == ["500", "2.50"]
+    assert _table_row(text, "| `plan` N=1, whole command, cold (")[1:] == ["900", "4.50"]
+
+
 def test_compare_shows_a_dash_for_a_run_without_the_shaped_floor() -> None:
     after = synthetic_result()
     before = json.loads(json.dumps(after))
     for row in before["workloads"]:
         del row["shaped_ratio"]
 
-    line = next(x for x in compare(before, after).splitlines() if x.startswith("| 1000 | `plan` |"))
-    assert "| - \u2192 1.61 |" in line
+    del before["plan_n1"]
+
+    lines = compare(before, after).splitlines()
+    assert "| - \u2192 1.61 |" in next(x for x in lines if x.startswith("| 1000 | `plan` |"))
+    assert not [x for x in lines if "whole command" in x]  # in one run only: nothing to compare
+    assert compare(after, after).count("whole command") == 2
 
 
 @pytest.mark.skipif(shutil.which("terraform") is None, reason="no terraform on PATH")
