@@ -21,7 +21,9 @@ What it writes
       and API requests per resource (counted by ``counting.py`` in front of the emulator), and
       whether the one-request-per-resource invariant held;
     - **the emulator's throughput** (``emulator_load.py``): GETs per second on keep-alive
-      connections, and the emulator's CPU per request.
+      connections, and the emulator's CPU per request;
+    - **server CPU per RPC** (``rpc_cost.py``): three resource RPCs over mutual TLS, over
+      plaintext, in the handlers alone and against a bare grpcio server.
 
 How to read it
     Only ratios within the run, and CPU times, are meant to be compared across runs: the
@@ -52,7 +54,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from benchmarks import whole_plan
+from benchmarks import rpc_cost, whole_plan
 from benchmarks.counting import RequestCounter
 from benchmarks.launches import wrap_launcher
 from benchmarks.private import private_installation
@@ -300,6 +302,8 @@ def main(argv: list[str] | None = None) -> int:
                 cycle(group, counter, check, record=True)
         print(f"plan at N=1, warm and cold: {startup_runs} rounds", file=sys.stderr)
         plan_n1 = whole_plan.measure(groups[1]["provider"], warm_dir, startup_runs)
+        print("server CPU per RPC", file=sys.stderr)
+        rpc = rpc_cost.measure(1000 if options.quick else 5000)
         version = subprocess.run(
             [*terraform.argv, "version", "-json"], capture_output=True, text=True, check=True,
             env=env, cwd=root,
@@ -320,6 +324,7 @@ def main(argv: list[str] | None = None) -> int:
         "startup": startup,
         "plan_n1": plan_n1,
         "emulator": emulator,
+        "rpc_cost": rpc,
         "workloads": summarize(groups),
     }
     out: Path = options.out

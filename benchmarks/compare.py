@@ -3,7 +3,8 @@
 Run: ``python -m benchmarks.compare BEFORE.json AFTER.json`` prints a Markdown table with,
 for each N and command, the ratio to ``terraform_data`` (with a string input, and shaped like a
 webhook: "-" for runs made before that floor existed), the provider's CPU per resource,
-Terraform's own CPU relative to ``terraform_data``'s, and peak RSS; then the start-up ratios.
+Terraform's own CPU relative to ``terraform_data``'s, and peak RSS; then the start-up ratios
+and the server's CPU per RPC (``rpc_cost.py``), when both runs have them.
 Ratios and CPU times are what survive a noisy machine; wall seconds are left out.
 """
 
@@ -44,7 +45,26 @@ def compare(before: dict[str, Any], after: dict[str, Any]) -> str:
     for label in [label for label in new_rows if label in old_rows and label != floor]:
         ratios = [rows[label] / rows[floor] for rows in (old_rows, new_rows)]
         lines.append(f"| {label} | {ratios[0]:.2f} {ARROW} {ratios[1]:.2f} |")
+    if "rpc_cost" in before and "rpc_cost" in after:
+        lines += ["", *_rpc_rows(before["rpc_cost"], after["rpc_cost"])]
     return "\n".join(lines) + "\n"
+
+
+def _rpc_rows(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+    rows = [
+        f"| server CPU per RPC | full path \u00b5s, before {ARROW} after "
+        f"| {X} grpcio's floor | TLS terminator \u00b5s |",
+        "|---|---|---|---|",
+    ]
+    for name in [name for name in after["us_per_rpc"] if name in before["us_per_rpc"]]:
+        a, b = before["us_per_rpc"][name], after["us_per_rpc"][name]
+        da, db = before["derived"][name], after["derived"][name]
+        rows.append(
+            f"| {name} | {a['full']:.0f} {ARROW} {b['full']:.0f} | "
+            f"{da['full_over_grpcio']:.2f} {ARROW} {db['full_over_grpcio']:.2f} | "
+            f"{da['tls_terminator_us']:.0f} {ARROW} {db['tls_terminator_us']:.0f} |"
+        )
+    return rows
 
 
 def _startup(result: dict[str, Any]) -> dict[str, float]:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from benchmarks import rpc_cost
+
 __all__ = ["FLOOR", "markdown"]
 
 TARGETS = (  # (command, the most provider/terraform_data may be, at the largest N)
@@ -49,6 +51,7 @@ def markdown(result: dict[str, Any]) -> str:
         f"connections ({emulator['requests']} in {emulator['seconds']:.1f} s), "
         f"{emulator['emulator_cpu_ms_per_request']:.2f} ms of emulator CPU per request."
     )
+    lines += ["", *rpc_cost.table(result["rpc_cost"])]
     if result["workloads"]:
         lines += ["", *_target_rows(result["workloads"])]
     return "\n".join(lines) + "\n"

@@ -36,7 +36,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from benchmarks.counting import RequestCounter
 from benchmarks.launches import LOG_VARIABLE, Launch, read_launches
@@ -45,6 +45,7 @@ __all__ = ["ARGS", "COMMANDS", "KINDS", "Run", "Workspace", "config_text", "cycl
 
 COMMANDS = ("apply (create)", "plan -refresh=false", "plan", "apply (update)", "destroy")
 TIMEOUT = 1800.0
+T = TypeVar("T")
 
 PROVIDER_CONFIG = """\
 terraform {{
@@ -228,7 +229,7 @@ def cycle(
                 workspace.runs.setdefault(command, []).append(run)
 
 
-def rotated(group: list[Workspace], shift: int) -> list[Workspace]:
-    """``group`` starting at its ``shift``-th workspace (mod its length): who goes first."""
-    shift %= len(group)
-    return group[shift:] + group[:shift]
+def rotated(items: list[T], shift: int) -> list[T]:
+    """``items`` starting at its ``shift``-th (mod its length): who goes first this time."""
+    shift %= len(items)
+    return items[shift:] + items[:shift]

@@ -21,11 +21,13 @@ from benchmarks.compare import compare
 from benchmarks.counting import RequestCounter, path_kind
 from benchmarks.launches import LOG_VARIABLE, read_launches, wrap_launcher
 from benchmarks.report import FLOOR, markdown
+from benchmarks.rpc_cost import PATHS, RPCS, check_responses, measure
 from benchmarks.whole_plan import LABELS
 from benchmarks.workload import COMMANDS, KINDS, Run, Workspace, config_text, rotated
 from provider.emulator.app import create_app
 from provider.emulator.server import BackgroundServer
 from provider.emulator.store import WebhookStore
+from provider.plugin._proto import tfplugin6_pb2 as pb
 
 C_OR_PYTHON = pytest.mark.parametrize("use_c", [True, False], ids=["c", "python"])
 
@@ -131,6 +133,9 @@ def _row(n: int, command: str, ours: float, string: float, shaped: float) -> dic
     }
 
 
+_RPC_COST = {"full": 750.0, "plaintext": 600.0, "handlers": 180.0, "grpcio": 300.0}
+
+
 def synthetic_result() -> dict[str, Any]:
     """The string floor takes 1 s; the shaped one 3.1 s for plans, 1.2 s for the rest."""
     workloads = [
@@ -151,6 +156,15 @@ def synthetic_result() -> dict[str, Any]:
         "plan_n1": {
             LABELS["warm"]: {"median_ms": 500.0, "samples_s": [0.5]},
             LABELS["cold"]: {"median_ms": 900.0, "samples_s": [0.9]},
+        },
+        "rpc_cost": {
+            "calls": 10, "threads": 10, "rounds": 1, "checked_responses": 90,
+            "us_per_rpc": {name: _RPC_COST for name in RPCS},
+            "derived": {
+                name: {"tls_terminator_us": 150.0, "grpcio_transport_us": 420.0,
+                       "full_over_grpcio": 2.5}
+                for name in RPCS
+            },
         },
         "emulator": {
             "requests_per_s": 1000.0, "requests": 1000, "seconds": 1.0,
@@ -246,3 +260,44 @@ def test_floor_workspaces_are_valid_terraform(kind: str, tmp_path: Path) -> None
             text=True, timeout=60, check=False,
         )  # fmt: skip
         assert done.returncode == 0, done.stdout + done.stderr
+
+
+# --- server CPU per RPC ---
+
+
+def test_rpc_cost_table_has_a_row_per_path_and_derived_figure() -> None:
+    text = markdown(synthetic_result())
+
+    assert _table_row(text, "| full path: mutual TLS")[1:] == ["750"] * 3
+    assert _table_row(text, "| TLS terminator (full - plaintext)")[1:] == ["150"] * 3
+    assert _table_row(text, "| full path / grpcio's floor")[1:] == ["2.50\u00d7"] * 3
+
+
+def test_a_response_with_an_error_or_without_its_value_is_refused() -> None:
+    error = pb.Diagnostic(severity=pb.Diagnostic.ERROR, summary="broken")
+    warning = pb.Diagnostic(severity=pb.Diagnostic.WARNING, summary="fine")
+    validate = pb.ValidateResourceConfig.Response
+    assert (
+        check_responses(
+            "ValidateResourceConfig", [validate(diagnostics=[warning]).SerializeToString()]
+        )
+        == 1
+    )
+    with pytest.raises(SystemExit, match="broken"):
+        check_responses(
+            "ValidateResourceConfig", [validate(diagnostics=[error]).SerializeToString()]
+        )
+    with pytest.raises(SystemExit, match="planned_state"):
+        check_responses(
+            "PlanResourceChange", [pb.PlanResourceChange.Response().SerializeToString()]
+        )
+
+
+def test_rpc_cost_measures_every_path_and_checks_every_response() -> None:
+    result = measure(100, rounds=2)
+
+    assert result["calls"] == 100
+    for name in RPCS:
+        assert all(result["us_per_rpc"][name][path] > 0 for path in PATHS), result
+        assert result["derived"][name]["full_over_grpcio"] > 0
+    assert result["checked_responses"] == 3 * 100 * len(RPCS)  # full, plaintext, handlers
