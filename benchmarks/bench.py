@@ -8,14 +8,22 @@ What it writes
       ``HUMANITEC_PROVIDER_WARM`` unset (a launch that follows earlier ones: the warm start,
       when the installation has one) and ``=0`` (cold), against ``python -I -c "import grpc"``
       (the floor of any grpcio provider), all round-robin;
+    - **``plan`` at N=1, the whole command** (``whole_plan.py``), with warm start and cold
+      (``=0``), against the same floor: wall time only (a warm start's provider processes are
+      not children of their launch, so their CPU is seen by nobody);
     - **Terraform workloads** (``workload.py``): ``apply`` (create), ``plan -refresh=false``,
       ``plan``, ``apply`` (update all) and ``destroy`` on N ``humanitec_webhook`` resources
-      against the emulator, each beside N ``terraform_data`` resources with a string input,
-      with wall time, provider CPU per resource, Terraform's own CPU, launches, peak RSS per
-      provider process and API requests per resource (counted by ``counting.py`` in front of
-      the emulator), and whether the one-request-per-resource invariant held;
+      against the emulator, each beside two floors without a provider: N ``terraform_data``
+      resources with a string input (``ratio``: the issue's targets are defined against it) and
+      N shaped like a webhook (``shaped_ratio``: Terraform's CPU grows with a value's shape, so
+      this is what any provider with this schema costs Terraform at least); with wall time,
+      provider CPU per resource, Terraform's own CPU, launches, peak RSS per provider process
+      and API requests per resource (counted by ``counting.py`` in front of the emulator), and
+      whether the one-request-per-resource invariant held;
     - **the emulator's throughput** (``emulator_load.py``): GETs per second on keep-alive
-      connections, and the emulator's CPU per request.
+      connections, and the emulator's CPU per request;
+    - **server CPU per RPC** (``rpc_cost.py``): three resource RPCs over mutual TLS, over
+      plaintext, in the handlers alone and against a bare grpcio server.
 
 How to read it
     Only ratios within the run, and CPU times, are meant to be compared across runs: the
@@ -46,11 +54,13 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from benchmarks import rpc_cost, whole_plan
 from benchmarks.counting import RequestCounter
 from benchmarks.launches import wrap_launcher
 from benchmarks.private import private_installation
+from benchmarks.report import FLOOR, markdown
 from benchmarks.startup import Variant, plugin_env, run_round_robin, time_until_exit
-from benchmarks.workload import COMMANDS, Run, Workspace, cycle
+from benchmarks.workload import COMMANDS, KINDS, Run, Workspace, cycle, rotated
 from provider import __version__
 from provider.api.models import EventBaseResponse, WebhookResponse
 from provider.cli import PROVIDER_ADDRESS
@@ -58,6 +68,7 @@ from provider.emulator.app import create_app
 from provider.emulator.server import BackgroundServer
 from provider.emulator.store import WebhookStore
 from provider.install import install_into_mirror
+from provider.warm.protocol import DIR_ENV
 from tests.e2e.harness import available_terraforms, terraform_env
 from tests.goplugin import make_identity
 
@@ -74,20 +85,6 @@ EXPECTED: dict[str, dict[str, int]] = {
     "apply (update)": {"GET webhook": 1, "PATCH webhook": 1},
     "destroy": {"GET webhook": 1, "DELETE webhook": 1},
 }
-TARGETS = (  # (command, the most provider/terraform_data may be, at the largest N)
-    ("plan -refresh=false", 2.5),
-    ("plan", 3.0),
-    ("apply (create)", 1.6),
-    ("destroy", 1.5),
-)
-CPU_TARGETS = (
-    ("plan -refresh=false", 1.0),
-    ("plan", 1.0),
-    ("apply (create)", 3.0),
-    ("destroy", 3.0),
-)
-FLOOR = 'python -I -c "import grpc"'
-ARROW, LE = "\u2192", "\u2264"
 
 
 def time_until_handshake(argv: list[str], env: Mapping[str, str]) -> float:
@@ -169,18 +166,21 @@ def emulator_check(store: WebhookStore, org: str, app: str) -> Callable[[Workspa
     return check
 
 
-def summarize(pairs: dict[int, list[Workspace]]) -> list[dict[str, Any]]:
+def summarize(groups: dict[int, dict[str, Workspace]]) -> list[dict[str, Any]]:
+    """One row per N and command; ``ratio`` is against the string floor (the issue's)."""
     rows = []
-    single = pairs[1][0].runs
-    for count, (ours, floor) in sorted(pairs.items()):
+    single = groups[1]["provider"].runs
+    for count, group in sorted(groups.items()):
         for command in COMMANDS:
-            mine, theirs = ours.runs[command], floor.runs[command]
+            mine, theirs = group["provider"].runs[command], group["baseline"].runs[command]
+            shaped = group["shaped"].runs[command]
             cpu = statistics.median(r.provider_cpu for r in mine)
             marginal = None
             if count > 1 and single.get(command):
                 fixed = statistics.median(r.provider_cpu for r in single[command])
                 marginal = 1000 * (cpu - fixed) / (count - 1)
             wall, floor_wall = _median(mine, "wall"), _median(theirs, "wall")
+            shaped_wall = _median(shaped, "wall")
             launches = [la for run in mine for la in run.launches]
             requests = mine[-1].requests
             per_resource = {
@@ -199,6 +199,9 @@ def summarize(pairs: dict[int, list[Workspace]]) -> list[dict[str, Any]]:
                     "marginal_provider_cpu_ms": marginal,
                     "terraform_cpu_s": _median(mine, "terraform_cpu"),
                     "baseline_terraform_cpu_s": _median(theirs, "terraform_cpu"),
+                    "shaped_wall_s": shaped_wall,
+                    "shaped_ratio": wall / shaped_wall,
+                    "shaped_terraform_cpu_s": _median(shaped, "terraform_cpu"),
                     "launches": statistics.median(len(r.launches) for r in mine),
                     "peak_rss_mib": max((la.max_rss_kib for la in launches), default=0) / 1024,
                     "requests_per_resource": per_resource,
@@ -207,6 +210,7 @@ def summarize(pairs: dict[int, list[Workspace]]) -> list[dict[str, Any]]:
                     "runs": {
                         "provider": [r.as_json() for r in mine],
                         "baseline": [r.as_json() for r in theirs],
+                        "shaped": [r.as_json() for r in shaped],
                     },
                 }
             )
@@ -230,102 +234,6 @@ def _invariant(command: str, requests: dict[str, int], count: int, launches: int
     if app_checks > launches:
         problems.append(f"{app_checks} application checks for {launches} launches")
     return "; ".join(problems) or "ok"
-
-
-X = "\u00d7"  # the multiplication sign of "2.5x"
-
-
-def markdown(result: dict[str, Any]) -> str:
-    """The report: start-up, one row per N and command, the emulator, the issue's targets."""
-    meta = result["meta"]
-    lines = [
-        f"Measured {meta['date']} on {meta['cpus']} CPUs (load {meta['load_before']:.2f} before, "
-        f"{meta['load_after']:.2f} after), Terraform {meta['terraform']}, Python "
-        f"{meta['python']}, {meta['runs']} run(s) per figure, median; command: "
-        f"`{meta['command']}`. Provider processes measured by a {meta['wrapper']}.",
-        "",
-        *_startup_rows(result),
-        "",
-        *_workload_rows(result["workloads"]),
-        "",
-    ]
-    emulator = result["emulator"]
-    lines.append(
-        f"Emulator throughput: {emulator['requests_per_s']:.0f} GET/s on 4 keep-alive "
-        f"connections ({emulator['requests']} in {emulator['seconds']:.1f} s), "
-        f"{emulator['emulator_cpu_ms_per_request']:.2f} ms of emulator CPU per request."
-    )
-    if result["workloads"]:
-        lines += ["", *_target_rows(result["workloads"])]
-    return "\n".join(lines) + "\n"
-
-
-def _startup_rows(result: dict[str, Any]) -> list[str]:
-    startup = result["startup"]
-    floor_ms = startup[FLOOR]["median_ms"]
-    rows = [
-        f"| start-up (exec {ARROW} handshake) | median ms | {X} `import grpc` |",
-        "|---|---|---|",
-    ]
-    for label, figures in startup.items():
-        median = figures["median_ms"]
-        rows.append(f"| {label} | {median:.1f} | {median / floor_ms:.2f} |")
-    for r in result["workloads"]:
-        if r["n"] == 1 and r["command"] == "plan":
-            wall_ms = r["provider_wall_s"] * 1000
-            rows.append(
-                f"| `plan` N=1, the whole command | {wall_ms:.0f} | {wall_ms / floor_ms:.2f} |"
-            )
-    return rows
-
-
-def _workload_rows(workloads: list[dict[str, Any]]) -> list[str]:
-    rows = [
-        "| N | command | ours s | `terraform_data` s | ratio | provider CPU ms / resource "
-        "(marginal) | Terraform CPU s, ours / td | launches | peak RSS MiB "
-        "| API requests / resource | invariant |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
-    ]
-    for r in workloads:
-        requests = ", ".join(f"{k} {v:.2f}" for k, v in r["requests_per_resource"].items())
-        if r["application_checks"]:
-            requests += f"{', ' if requests else ''}app checks {r['application_checks']}"
-        m = r["marginal_provider_cpu_ms"]
-        cpu = f"{r['provider_cpu_ms_per_resource']:.2f}" + ("" if m is None else f" ({m:.2f})")
-        rows.append(
-            f"| {r['n']} | `{r['command']}` | {r['provider_wall_s']:.2f} | "
-            f"{r['baseline_wall_s']:.2f} | **{r['ratio']:.2f}{X}** | {cpu} | "
-            f"{r['terraform_cpu_s']:.2f} / {r['baseline_terraform_cpu_s']:.2f} | "
-            f"{r['launches']:g} | {r['peak_rss_mib']:.1f} | {requests or '0'} | {r['invariant']} |"
-        )
-    return rows
-
-
-def _target_rows(workloads: list[dict[str, Any]]) -> list[str]:
-    largest = max(r["n"] for r in workloads)
-    by_command = {r["command"]: r for r in workloads if r["n"] == largest}
-    rows = [f"| issue 8 target, at N={largest} | target | measured |", "|---|---|---|"]
-    for command, limit in TARGETS:
-        ratio = by_command[command]["ratio"]
-        rows.append(
-            f"| `{command}` vs `terraform_data` | {LE} {limit}{X} | {ratio:.2f}{X} "
-            f"{_mark(ratio, limit)} |"
-        )
-    for command, limit in CPU_TARGETS:
-        cpu = by_command[command]["provider_cpu_ms_per_resource"]
-        rows.append(
-            f"| provider CPU / resource, `{command}` | {LE} {limit:g} ms | {cpu:.2f} ms "
-            f"{_mark(cpu, limit)} |"
-        )
-    rss = max(r["peak_rss_mib"] for r in workloads)
-    rows.append(
-        f"| peak RSS of a provider process | {LE} 50 MiB | {rss:.1f} MiB {_mark(rss, 50)} |"
-    )
-    return rows
-
-
-def _mark(value: float, limit: float) -> str:
-    return "met" if value <= limit else "**not met**"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -357,7 +265,7 @@ def main(argv: list[str] | None = None) -> int:
     load_before = os.getloadavg()[0]
     with (
         tempfile.TemporaryDirectory(prefix="bench-") as tmp,
-        private_installation(Path(tmp)),
+        private_installation(Path(tmp)) as warm_dir,
         BackgroundServer(counter) as server,
     ):
         root = Path(tmp)
@@ -374,23 +282,28 @@ def main(argv: list[str] | None = None) -> int:
         cli_config = root / "terraform.tfrc"
         cli_config.write_text(installed.cli_config(), encoding="utf-8")
         extra = {"HUMANITEC_API_PREFIX": server.url, "HUMANITEC_ORG": org, "HUMANITEC_TOKEN": token}
+        # terraform_env drops HUMANITEC_* from os.environ: without this, warm processes would
+        # listen in the user's own directory and outlive the run.
+        extra[DIR_ENV] = str(warm_dir)
         if not options.warm:
             extra[WARM] = "0"
         env = terraform_env(cli_config, extra)
-        pairs = {
-            n: [
-                Workspace.create(kind, n, root, terraform.argv, env, app)
-                for kind in ("provider", "baseline")
-            ]
+        groups = {
+            n: {kind: Workspace.create(kind, n, root, terraform.argv, env, app) for kind in KINDS}
             for n in counts
         }
         check = emulator_check(store, org, app)
-        cycle(pairs[1], counter, check, record=False)  # warm-up: page cache, .pyc, first requests
+        warm_up = list(groups[1].values())  # page cache, .pyc, first requests
+        cycle(warm_up, counter, check, record=False)
         for rep in range(runs):
             for index, n in enumerate(counts):
                 print(f"workloads: run {rep + 1}/{runs}, N={n}", file=sys.stderr)
-                pair = pairs[n][::-1] if (rep + index) % 2 else pairs[n]
-                cycle(pair, counter, check, record=True)
+                group = rotated(list(groups[n].values()), rep + index)
+                cycle(group, counter, check, record=True)
+        print(f"plan at N=1, warm and cold: {startup_runs} rounds", file=sys.stderr)
+        plan_n1 = whole_plan.measure(groups[1]["provider"], warm_dir, startup_runs)
+        print("server CPU per RPC", file=sys.stderr)
+        rpc = rpc_cost.measure(1000 if options.quick else 5000)
         version = subprocess.run(
             [*terraform.argv, "version", "-json"], capture_output=True, text=True, check=True,
             env=env, cwd=root,
@@ -409,8 +322,10 @@ def main(argv: list[str] | None = None) -> int:
             "warm_in_workloads": options.warm,
         },
         "startup": startup,
+        "plan_n1": plan_n1,
         "emulator": emulator,
-        "workloads": summarize(pairs),
+        "rpc_cost": rpc,
+        "workloads": summarize(groups),
     }
     out: Path = options.out
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -153,12 +153,12 @@ class Variant:
         return statistics.median(self.samples) * 1000
 
 
-def run_round_robin(variants: list[Variant], runs: int) -> None:
-    for round_index in range(WARMUP_ROUNDS + runs):
+def run_round_robin(variants: list[Variant], runs: int, warmup: int = WARMUP_ROUNDS) -> None:
+    for round_index in range(warmup + runs):
         shift = round_index % len(variants)
         for variant in variants[shift:] + variants[:shift]:
             elapsed = variant.measure()
-            if round_index >= WARMUP_ROUNDS:
+            if round_index >= warmup:
                 variant.samples.append(elapsed)
 
 

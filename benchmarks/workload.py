@@ -1,10 +1,17 @@
 """Terraform commands on N resources, measured: wall time, CPU (Terraform's and the provider's),
 provider launches with their peak RSS, and the API requests each command sent.
 
-A workspace holds ``count`` ``humanitec_webhook`` resources, or as many ``terraform_data``
-resources with a string input (Terraform's own floor: no provider at all). One cycle runs, on a
-pair of such workspaces, each command back to back on both (which goes first alternates between
-cycles, so a slow phase of a shared machine hits both alike):
+A workspace holds ``count`` resources of one kind:
+
+- ``provider``: ``humanitec_webhook`` resources;
+- ``baseline``: ``terraform_data`` with a string input, Terraform's own floor (no provider at
+  all), against which the issue's targets are defined;
+- ``shaped``: ``terraform_data`` whose input has a webhook's shape (an object with a set of
+  objects, maps and nulls): Terraform's CPU depends heavily on a value's shape, so this floor
+  shows how much of Terraform's work any provider with this schema would cause.
+
+One cycle runs, on a group of such workspaces, each command back to back on each (the caller
+rotates which goes first between cycles, so a slow phase of a shared machine hits all alike):
 
 - ``apply (create)``: from an empty state, every resource created;
 - ``plan -refresh=false``: the state is current, nothing to do (Terraform's pure planning cost);
@@ -29,15 +36,16 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from benchmarks.counting import RequestCounter
 from benchmarks.launches import LOG_VARIABLE, Launch, read_launches
 
-__all__ = ["COMMANDS", "Run", "Workspace", "cycle"]
+__all__ = ["ARGS", "COMMANDS", "KINDS", "Run", "Workspace", "config_text", "cycle", "rotated"]
 
 COMMANDS = ("apply (create)", "plan -refresh=false", "plan", "apply (update)", "destroy")
 TIMEOUT = 1800.0
+T = TypeVar("T")
 
 PROVIDER_CONFIG = """\
 terraform {{
@@ -74,6 +82,29 @@ resource "terraform_data" "bench" {{
 }}
 """
 
+SHAPED_CONFIG = """\
+variable "rev" {{
+  type    = string
+  default = "1"
+}}
+
+resource "terraform_data" "bench" {{
+  count = {count}
+  input = {{
+    id                        = "{prefix}${{count.index}}"
+    app_id                    = "{app}"
+    url                       = "https://hooks.example.com/bench/${{var.rev}}/${{count.index}}"
+    triggers                  = toset([{{ scope = "environment", type = "created" }}])
+    disabled                  = false
+    headers                   = tomap({{}})
+    payload                   = tomap(null)
+    secret_headers_wo_version = tonumber(null)
+  }}
+}}
+"""
+
+KINDS = {"provider": PROVIDER_CONFIG, "baseline": BASELINE_CONFIG, "shaped": SHAPED_CONFIG}
+
 ARGS: dict[str, tuple[tuple[str, ...], tuple[int, ...]]] = {
     "apply (create)": (("apply", "-auto-approve", "-var", "rev=1"), (0,)),
     "plan -refresh=false": (
@@ -84,6 +115,11 @@ ARGS: dict[str, tuple[tuple[str, ...], tuple[int, ...]]] = {
     "apply (update)": (("apply", "-auto-approve", "-var", "rev=2"), (0,)),
     "destroy": (("destroy", "-auto-approve", "-var", "rev=2"), (0,)),
 }
+
+
+def config_text(kind: str, count: int, app: str) -> str:
+    """The ``main.tf`` of a workspace of ``kind`` (a key of ``KINDS``)."""
+    return KINDS[kind].format(count=count, prefix=f"bench-{count}-", app=app)
 
 
 @dataclass(frozen=True)
@@ -114,9 +150,9 @@ class Run:
 
 @dataclass
 class Workspace:
-    """One directory: ``humanitec_webhook`` or ``terraform_data`` resources, ``count`` of them."""
+    """One directory: ``count`` resources of one of the ``KINDS``."""
 
-    kind: str  # "provider" or "baseline"
+    kind: str  # a key of KINDS
     count: int
     path: Path
     argv: tuple[str, ...]
@@ -129,11 +165,7 @@ class Workspace:
     ) -> Workspace:
         path = root / f"{kind}-{count}"
         path.mkdir()
-        template = PROVIDER_CONFIG if kind == "provider" else BASELINE_CONFIG
-        prefix = f"bench-{count}-"
-        (path / "main.tf").write_text(
-            template.format(count=count, prefix=prefix, app=app), encoding="utf-8"
-        )
+        (path / "main.tf").write_text(config_text(kind, count, app), encoding="utf-8")
         env = dict(env, **{LOG_VARIABLE: str(path / "launches.log")})
         workspace = cls(kind, count, path, argv, env)
         workspace.terraform("init", "-input=false", "-no-color")
@@ -182,16 +214,22 @@ class Workspace:
 
 
 def cycle(
-    pair: list[Workspace],
+    group: list[Workspace],
     counter: RequestCounter,
     check: Callable[[Workspace, str], None],
     *,
     record: bool,
 ) -> None:
-    """Every command on both workspaces of ``pair``, back to back, in order."""
+    """Every command on each workspace of ``group``, back to back, in order."""
     for command in COMMANDS:
-        for workspace in pair:
+        for workspace in group:
             run = workspace.measure(command, counter)
             check(workspace, command)
             if record:
                 workspace.runs.setdefault(command, []).append(run)
+
+
+def rotated(items: list[T], shift: int) -> list[T]:
+    """``items`` starting at its ``shift``-th (mod its length): who goes first this time."""
+    shift %= len(items)
+    return items[shift:] + items[:shift]

@@ -7,16 +7,27 @@ and real HTTP; the timings themselves are never asserted.
 from __future__ import annotations
 
 import http.client
+import json
+import os
+import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from benchmarks.bench import summarize
+from benchmarks.compare import compare
 from benchmarks.counting import RequestCounter, path_kind
 from benchmarks.launches import LOG_VARIABLE, read_launches, wrap_launcher
+from benchmarks.report import FLOOR, markdown
+from benchmarks.rpc_cost import PATHS, RPCS, check_responses, measure
+from benchmarks.whole_plan import LABELS
+from benchmarks.workload import COMMANDS, KINDS, Run, Workspace, config_text, rotated
 from provider.emulator.app import create_app
 from provider.emulator.server import BackgroundServer
 from provider.emulator.store import WebhookStore
+from provider.plugin._proto import tfplugin6_pb2 as pb
 
 C_OR_PYTHON = pytest.mark.parametrize("use_c", [True, False], ids=["c", "python"])
 
@@ -95,3 +106,198 @@ def test_counter_counts_every_request_by_method_and_kind() -> None:
 
         assert counter.take() == {"DELETE webhook": 1, "GET app": 1, "GET webhook": 2}
         assert counter.take() == {}
+
+
+# --- the report, from synthetic figures: what a reader sees must follow from the JSON ---
+
+
+def _row(n: int, command: str, ours: float, string: float, shaped: float) -> dict[str, Any]:
+    return {
+        "n": n,
+        "command": command,
+        "provider_wall_s": ours,
+        "baseline_wall_s": string,
+        "ratio": ours / string,
+        "shaped_wall_s": shaped,
+        "shaped_ratio": ours / shaped,
+        "shaped_terraform_cpu_s": 4.8,
+        "provider_cpu_ms_per_resource": 2.0,
+        "marginal_provider_cpu_ms": None if n == 1 else 1.5,
+        "terraform_cpu_s": 3.9,
+        "baseline_terraform_cpu_s": 1.5,
+        "launches": 3,
+        "peak_rss_mib": 45.0,
+        "requests_per_resource": {},
+        "application_checks": 0,
+        "invariant": "ok",
+    }
+
+
+_RPC_COST = {"full": 750.0, "plaintext": 600.0, "handlers": 180.0, "grpcio": 300.0}
+
+
+def synthetic_result() -> dict[str, Any]:
+    """The string floor takes 1 s; the shaped one 3.1 s for plans, 1.2 s for the rest."""
+    workloads = [
+        _row(n, command, ours=5.0, string=1.0, shaped=3.1 if "plan" in command else 1.2)
+        for n in (1, 1000)
+        for command in COMMANDS
+    ]
+    return {
+        "meta": {
+            "date": "2026-12-03 10:00 UTC", "cpus": 2, "load_before": 1.0, "load_after": 1.5,
+            "terraform": "1.11.4", "python": "3.11.7", "runs": 1, "command": "bench --quick",
+            "wrapper": "C exec wrapper (cc)",
+        },
+        "startup": {
+            FLOOR: {"median_ms": 200.0, "samples_s": [0.2]},
+            "launch, HUMANITEC_PROVIDER_WARM=0": {"median_ms": 300.0, "samples_s": [0.3]},
+        },
+        "plan_n1": {
+            LABELS["warm"]: {"median_ms": 500.0, "samples_s": [0.5]},
+            LABELS["cold"]: {"median_ms": 900.0, "samples_s": [0.9]},
+        },
+        "rpc_cost": {
+            "calls": 10, "threads": 10, "rounds": 1, "checked_responses": 90,
+            "us_per_rpc": {name: _RPC_COST for name in RPCS},
+            "derived": {
+                name: {"tls_terminator_us": 150.0, "grpcio_transport_us": 420.0,
+                       "full_over_grpcio": 2.5}
+                for name in RPCS
+            },
+        },
+        "emulator": {
+            "requests_per_s": 1000.0, "requests": 1000, "seconds": 1.0,
+            "emulator_cpu_ms_per_request": 0.7,
+        },
+        "workloads": workloads,
+    }  # fmt: skip
+
+
+def _table_row(text: str, start: str) -> list[str]:
+    line = next(line for line in text.splitlines() if line.startswith(start))
+    return [cell.strip() for cell in line.strip("|").split("|")]
+
+
+def test_workload_rows_show_both_floors_under_their_headers() -> None:
+    text = markdown(synthetic_result())
+
+    header = _table_row(text, "| N | command")
+    row = dict(zip(header, _table_row(text, "| 1000 | `plan` |"), strict=True))
+    assert row["ratio"] == "**5.00\u00d7**"  # the string floor stays the main ratio
+    assert row["shaped td s"] == "3.10"
+    assert row["ratio to shaped"] == "1.61\u00d7"
+    assert row["Terraform CPU s, ours / td / shaped td"] == "3.90 / 1.50 / 4.80"
+
+
+def test_each_target_says_whether_the_shaped_floor_puts_it_out_of_reach() -> None:
+    lines = markdown(synthetic_result()).splitlines()
+
+    by_command = {line.split("`")[1]: line for line in lines if line.startswith("- `")}
+    assert set(by_command) == {"plan -refresh=false", "plan", "apply (create)", "destroy"}
+    assert "3.10\u00d7 the string floor" in by_command["plan"]
+    assert "out of reach for any provider" in by_command["plan"]  # 3.0 < 3.1
+    assert "out of reach" not in by_command["apply (create)"]
+    assert "allows 1.33\u00d7 the shaped floor" in by_command["apply (create)"]  # 1.6 / 1.2
+
+
+def test_summary_gives_each_floor_its_own_figures(tmp_path: Path) -> None:
+    def workspace(kind: str, count: int, wall: float, terraform_cpu: float) -> Workspace:
+        runs = {c: [Run(wall, terraform_cpu, (), {})] for c in COMMANDS}
+        return Workspace(kind, count, tmp_path, (), {}, runs)
+
+    groups = {
+        n: {
+            "provider": workspace("provider", n, 4.0, 3.9),
+            "baseline": workspace("baseline", n, 1.0, 1.5),
+            "shaped": workspace("shaped", n, 2.0, 4.8),
+        }
+        for n in (1, 10)
+    }
+
+    row = summarize(groups)[-1]
+    assert (row["ratio"], row["shaped_ratio"]) == (4.0, 2.0)
+    assert (row["shaped_wall_s"], row["shaped_terraform_cpu_s"]) == (2.0, 4.8)
+    assert set(row["runs"]) == {"provider", "baseline", "shaped"}
+
+
+def test_every_kind_goes_first_once_in_as_many_cycles(tmp_path: Path) -> None:
+    group = [Workspace(kind, 1, tmp_path, (), {}) for kind in KINDS]
+    firsts = [rotated(group, shift)[0].kind for shift in range(len(group))]
+    assert sorted(firsts) == sorted(KINDS)
+
+
+def test_plan_at_n1_warm_and_cold_are_start_up_rows_against_import_grpc() -> None:
+    text = markdown(synthetic_result())
+
+    assert _table_row(text, "| `plan` N=1, whole command, warm start |")[1:] == ["500", "2.50"]
+    assert _table_row(text, "| `plan` N=1, whole command, cold (")[1:] == ["900", "4.50"]
+
+
+def test_compare_shows_a_dash_for_a_run_without_the_shaped_floor() -> None:
+    after = synthetic_result()
+    before = json.loads(json.dumps(after))
+    for row in before["workloads"]:
+        del row["shaped_ratio"]
+
+    del before["plan_n1"]
+
+    lines = compare(before, after).splitlines()
+    assert "| - \u2192 1.61 |" in next(x for x in lines if x.startswith("| 1000 | `plan` |"))
+    assert not [x for x in lines if "whole command" in x]  # in one run only: nothing to compare
+    assert compare(after, after).count("whole command") == 2
+
+
+@pytest.mark.skipif(shutil.which("terraform") is None, reason="no terraform on PATH")
+@pytest.mark.parametrize("kind", ["baseline", "shaped"])
+def test_floor_workspaces_are_valid_terraform(kind: str, tmp_path: Path) -> None:
+    (tmp_path / "main.tf").write_text(config_text(kind, 3, "app"), encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TF_")}
+    env.update(HOME=str(tmp_path), CHECKPOINT_DISABLE="1")
+    for args in (["init", "-input=false"], ["validate"]):
+        done = subprocess.run(
+            ["terraform", *args, "-no-color"], cwd=tmp_path, env=env, capture_output=True,
+            text=True, timeout=60, check=False,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stdout + done.stderr
+
+
+# --- server CPU per RPC ---
+
+
+def test_rpc_cost_table_has_a_row_per_path_and_derived_figure() -> None:
+    text = markdown(synthetic_result())
+
+    assert _table_row(text, "| full path: mutual TLS")[1:] == ["750"] * 3
+    assert _table_row(text, "| TLS terminator (full - plaintext)")[1:] == ["150"] * 3
+    assert _table_row(text, "| full path / grpcio's floor")[1:] == ["2.50\u00d7"] * 3
+
+
+def test_a_response_with_an_error_or_without_its_value_is_refused() -> None:
+    error = pb.Diagnostic(severity=pb.Diagnostic.ERROR, summary="broken")
+    warning = pb.Diagnostic(severity=pb.Diagnostic.WARNING, summary="fine")
+    validate = pb.ValidateResourceConfig.Response
+    assert (
+        check_responses(
+            "ValidateResourceConfig", [validate(diagnostics=[warning]).SerializeToString()]
+        )
+        == 1
+    )
+    with pytest.raises(SystemExit, match="broken"):
+        check_responses(
+            "ValidateResourceConfig", [validate(diagnostics=[error]).SerializeToString()]
+        )
+    with pytest.raises(SystemExit, match="planned_state"):
+        check_responses(
+            "PlanResourceChange", [pb.PlanResourceChange.Response().SerializeToString()]
+        )
+
+
+def test_rpc_cost_measures_every_path_and_checks_every_response() -> None:
+    result = measure(100, rounds=2)
+
+    assert result["calls"] == 100
+    for name in RPCS:
+        assert all(result["us_per_rpc"][name][path] > 0 for path in PATHS), result
+        assert result["derived"][name]["full_over_grpcio"] > 0
+    assert result["checked_responses"] == 3 * 100 * len(RPCS)  # full, plaintext, handlers
