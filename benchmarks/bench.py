@@ -22,8 +22,9 @@ What it writes
       whether the one-request-per-resource invariant held;
     - **the emulator's throughput** (``emulator_load.py``): GETs per second on keep-alive
       connections, and the emulator's CPU per request;
-    - **server CPU per RPC** (``rpc_cost.py``): three resource RPCs over mutual TLS, over
-      plaintext, in the handlers alone and against a bare grpcio server.
+    - **server CPU per RPC** (``rpc_cost.py``): three resource RPCs over mutual TLS and over
+      plaintext, on the native server and on grpcio, in the handlers alone and against a bare
+      grpcio server.
 
 How to read it
     Only ratios within the run, and CPU times, are meant to be compared across runs: the

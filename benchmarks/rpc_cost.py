@@ -4,21 +4,23 @@ What it measures
     The CPU the server process spends per call (utime + stime from ``/proc/PID/stat`` before
     and after ``--calls`` calls, sent by a grpcio client from 10 threads, as Terraform's
     default parallelism) for ValidateResourceConfig, UpgradeResourceState and
-    PlanResourceChange with a realistic webhook value, over four paths:
+    PlanResourceChange with a realistic webhook value, over six paths:
 
     - ``full``: the installed console script with go-plugin's environment and a client
-      certificate, as Terraform talks to it: mutual TLS through the provider's terminator
-      (``_tls.py``) to grpcio (P-256: grpcio's client cannot present Terraform's P-521);
-    - ``plaintext``: the same without ``PLUGIN_CLIENT_CERT``: grpcio alone, on a unix socket;
+      certificate, as Terraform talks to it: mutual TLS to the native server (``_native.py``;
+      P-256, because grpcio's client cannot present Terraform's P-521);
+    - ``plaintext``: the same without ``PLUGIN_CLIENT_CERT``, on a unix socket;
+    - ``grpcio full`` and ``grpcio plaintext``: the same two with
+      ``HUMANITEC_PROVIDER_SERVER=grpcio``: grpcio behind the TLS terminator (``_tls.py``);
     - ``handlers``: the servicer's raw-bytes handlers in this process, one thread
       (``time.process_time``);
     - ``grpcio``: a bare grpcio server built as ``serve.py`` builds its own, on a unix socket,
       whose handler answers ``b""`` at once: the floor of any grpcio provider.
 
-    Derived: the TLS terminator (full - plaintext), grpcio's transport (plaintext - handlers)
-    and full / grpcio. Every response of the first three is decoded and must carry a value and
-    no error diagnostic, so a broken provider cannot give a fast figure. Untimed warm-up calls
-    come first (lazy imports, connections).
+    Derived: each server's transport (plaintext - handlers), the TLS terminator (grpcio full -
+    grpcio plaintext), grpcio full / full, and full / grpcio's floor. Every response but the
+    floor's is decoded and must carry a value and no error diagnostic, so a broken provider
+    cannot give a fast figure. Untimed warm-up calls come first (lazy imports, connections).
 
 How to read it
     Microseconds of server CPU per call; CPU survives a shared machine better than wall time,
@@ -68,11 +70,14 @@ ROOT = Path(__file__).resolve().parents[1]
 PROVIDER = Path(sys.executable).parent / "terraform-provider-humanitec"
 RPCS = ("ValidateResourceConfig", "UpgradeResourceState", "PlanResourceChange")
 PATHS = {
-    "full": "full path: mutual TLS, the terminator, grpcio",
-    "plaintext": "plaintext: grpcio on a unix socket",
+    "full": "native server, mutual TLS (as Terraform talks to it)",
+    "plaintext": "native server, plaintext on a unix socket",
+    "grpcio_full": "grpcio: mutual TLS through the terminator",
+    "grpcio_plaintext": "grpcio: plaintext on a unix socket",
     "handlers": "the handlers alone, in-process",
     "grpcio": 'grpcio\'s floor: a handler answering b""',
 }
+SERVER_VARIABLE = "HUMANITEC_PROVIDER_SERVER"
 THREADS = 10  # Terraform's default -parallelism
 ROUNDS = 5
 TIMEOUT = 30.0
@@ -162,14 +167,19 @@ class Server:
             self.process.stdout.close()
 
 
-def launch_provider(tmp: Path, *, tls: bool) -> Server:
-    """The installed console script, launched as Terraform launches it (without warm start)."""
+def launch_provider(tmp: Path, *, tls: bool, grpcio: bool = False) -> Server:
+    """The installed console script, launched as Terraform launches it (without warm start);
+    with ``grpcio``, serving with grpcio behind the TLS terminator."""
     identity = make_identity(ec.SECP256R1())
     env = plugin_env(identity.cert_pem.decode(), tmp)
     env[SWITCH_ENV] = "0"
+    env.pop(SERVER_VARIABLE, None)
+    if grpcio:
+        env[SERVER_VARIABLE] = "grpcio"
     if not tls:
         del env["PLUGIN_CLIENT_CERT"]
-    process, line = _start([str(PROVIDER)], env, tmp / f"provider-{'tls' if tls else 'plain'}.log")
+    name = f"provider-{'grpcio-' if grpcio else ''}{'tls' if tls else 'plain'}.log"
+    process, line = _start([str(PROVIDER)], env, tmp / name)
     _, _, network, address, _, cert = line.split("|")
     if not tls:
         return Server(process, grpc.insecure_channel(f"{network}:{address}"))
@@ -300,11 +310,16 @@ def measure(calls: int, rounds: int = ROUNDS) -> dict[str, Any]:
     checked = 0
     with tempfile.TemporaryDirectory(prefix="rpc-cost-") as tmp, contextlib.ExitStack() as stack:
         root = Path(tmp)
+
+        def provider(tls: bool, grpcio: bool) -> Sample:
+            server = stack.enter_context(launch_provider(root, tls=tls, grpcio=grpcio))
+            return remote(server, raw, check=True)
+
         samples = {
-            "full": remote(stack.enter_context(launch_provider(root, tls=True)), raw, check=True),
-            "plaintext": remote(
-                stack.enter_context(launch_provider(root, tls=False)), raw, check=True
-            ),
+            "full": provider(True, False),
+            "plaintext": provider(False, False),
+            "grpcio_full": provider(True, True),
+            "grpcio_plaintext": provider(False, True),
             "handlers": in_process(raw),
             "grpcio": remote(stack.enter_context(launch_floor(root)), raw, check=False),
         }
@@ -325,17 +340,22 @@ def measure(calls: int, rounds: int = ROUNDS) -> dict[str, Any]:
         "calls": total,
         "threads": THREADS,
         "rounds": rounds,
-        "checked_responses": checked,  # every response of full, plaintext and handlers
+        "checked_responses": checked,  # every response but the bare grpcio floor's
         "us_per_rpc": costs,
         "derived": {name: _derived(c) for name, c in costs.items()},
     }
 
 
 def _derived(cost: dict[str, float]) -> dict[str, float]:
+    def ratio(a: float, b: float) -> float:
+        return a / b if b else float("nan")
+
     return {
-        "tls_terminator_us": cost["full"] - cost["plaintext"],
-        "grpcio_transport_us": cost["plaintext"] - cost["handlers"],
-        "full_over_grpcio": cost["full"] / cost["grpcio"] if cost["grpcio"] else float("nan"),
+        "native_transport_us": cost["plaintext"] - cost["handlers"],
+        "tls_terminator_us": cost["grpcio_full"] - cost["grpcio_plaintext"],
+        "grpcio_transport_us": cost["grpcio_plaintext"] - cost["handlers"],
+        "grpcio_over_native": ratio(cost["grpcio_full"], cost["full"]),
+        "full_over_grpcio": ratio(cost["full"], cost["grpcio"]),
     }
 
 
@@ -350,12 +370,17 @@ def table(result: dict[str, Any]) -> list[str]:
     for path, label in PATHS.items():
         rows.append(f"| {label} | " + " | ".join(f"{costs[n][path]:.0f}" for n in RPCS) + " |")
     for key, label in (
-        ("tls_terminator_us", "TLS terminator (full - plaintext)"),
+        ("native_transport_us", "native server's transport (plaintext - handlers)"),
+        ("tls_terminator_us", "TLS terminator (grpcio: mutual TLS - plaintext)"),
         ("grpcio_transport_us", "grpcio's transport (plaintext - handlers)"),
     ):
         rows.append(f"| {label} | " + " | ".join(f"{derived[n][key]:.0f}" for n in RPCS) + " |")
-    ratios = " | ".join(f"{derived[n]['full_over_grpcio']:.2f}\u00d7" for n in RPCS)
-    rows.append(f"| full path / grpcio's floor | {ratios} |")
+    for key, label in (
+        ("grpcio_over_native", "grpcio with TLS / native with TLS"),
+        ("full_over_grpcio", "native with TLS / grpcio's floor"),
+    ):
+        ratios = " | ".join(f"{derived[n][key]:.2f}\u00d7" for n in RPCS)
+        rows.append(f"| {label} | {ratios} |")
     return rows
 
 

@@ -133,7 +133,10 @@ def _row(n: int, command: str, ours: float, string: float, shaped: float) -> dic
     }
 
 
-_RPC_COST = {"full": 750.0, "plaintext": 600.0, "handlers": 180.0, "grpcio": 300.0}
+_RPC_COST = {
+    "full": 250.0, "plaintext": 200.0, "grpcio_full": 750.0, "grpcio_plaintext": 600.0,
+    "handlers": 80.0, "grpcio": 300.0,
+}  # fmt: skip
 
 
 def synthetic_result() -> dict[str, Any]:
@@ -161,8 +164,9 @@ def synthetic_result() -> dict[str, Any]:
             "calls": 10, "threads": 10, "rounds": 1, "checked_responses": 90,
             "us_per_rpc": {name: _RPC_COST for name in RPCS},
             "derived": {
-                name: {"tls_terminator_us": 150.0, "grpcio_transport_us": 420.0,
-                       "full_over_grpcio": 2.5}
+                name: {"native_transport_us": 120.0, "tls_terminator_us": 150.0,
+                       "grpcio_transport_us": 420.0, "grpcio_over_native": 3.0,
+                       "full_over_grpcio": 0.6}
                 for name in RPCS
             },
         },
@@ -268,9 +272,11 @@ def test_floor_workspaces_are_valid_terraform(kind: str, tmp_path: Path) -> None
 def test_rpc_cost_table_has_a_row_per_path_and_derived_figure() -> None:
     text = markdown(synthetic_result())
 
-    assert _table_row(text, "| full path: mutual TLS")[1:] == ["750"] * 3
-    assert _table_row(text, "| TLS terminator (full - plaintext)")[1:] == ["150"] * 3
-    assert _table_row(text, "| full path / grpcio's floor")[1:] == ["2.50\u00d7"] * 3
+    assert _table_row(text, "| native server, mutual TLS")[1:] == ["250"] * 3
+    assert _table_row(text, "| grpcio: mutual TLS through")[1:] == ["750"] * 3
+    assert _table_row(text, "| TLS terminator (grpcio")[1:] == ["150"] * 3
+    assert _table_row(text, "| grpcio with TLS / native")[1:] == ["3.00\u00d7"] * 3
+    assert _table_row(text, "| native with TLS / grpcio's floor")[1:] == ["0.60\u00d7"] * 3
 
 
 def test_a_response_with_an_error_or_without_its_value_is_refused() -> None:
@@ -300,4 +306,5 @@ def test_rpc_cost_measures_every_path_and_checks_every_response() -> None:
     for name in RPCS:
         assert all(result["us_per_rpc"][name][path] > 0 for path in PATHS), result
         assert result["derived"][name]["full_over_grpcio"] > 0
-    assert result["checked_responses"] == 3 * 100 * len(RPCS)  # full, plaintext, handlers
+    checked_paths = len(PATHS) - 1  # all but the bare grpcio floor
+    assert result["checked_responses"] == checked_paths * 100 * len(RPCS)
