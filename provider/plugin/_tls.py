@@ -18,8 +18,6 @@ import asyncio
 import contextlib
 import itertools
 import logging
-import os
-import secrets
 import socket
 import ssl
 import threading
@@ -29,8 +27,9 @@ from pathlib import Path
 from typing import Any
 
 from provider.plugin._certificate import ServerCertificate
+from provider.plugin._tls_context import server_context
 
-__all__ = ["MutualTLSProxy", "server_context"]
+__all__ = ["MutualTLSProxy"]
 
 logger = logging.getLogger("provider.plugin.tls")
 
@@ -176,33 +175,6 @@ class MutualTLSProxy:
             logger.debug("connection %d: closing (%s)", number, outcome)
         finally:
             await _close(pipes)
-
-
-def server_context(
-    certificate: ServerCertificate, client_certificate_pem: str, workdir: Path
-) -> ssl.SSLContext:
-    """TLS 1.2+ with h2, our certificate, and only ``client_certificate_pem`` trusted.
-
-    Raises ``ValueError`` or ``ssl.SSLError`` when ``client_certificate_pem`` holds no
-    certificate, and ``OSError`` when the key file cannot be written in ``workdir``.
-    """
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.minimum_version = ssl.TLSVersion.TLSv1_2
-    context.verify_mode = ssl.CERT_REQUIRED
-    context.load_verify_locations(cadata=client_certificate_pem)
-    context.set_alpn_protocols(["h2"])  # Terraform >= 1.15 refuses a connection without it
-    context.num_tickets = 0  # nobody resumes sessions: don't pay for tickets on each connection
-    context.options |= ssl.OP_NO_TICKET
-    # OpenSSL reads keys only from files: 0600, O_EXCL, in the private workdir, gone at once.
-    path = workdir / f"server-{secrets.token_hex(8)}.pem"
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "wb") as file:
-            file.write(certificate.cert_pem + certificate.key_pem)
-        context.load_cert_chain(path)
-    finally:
-        path.unlink()
-    return context
 
 
 class _Accepted(asyncio.Protocol):

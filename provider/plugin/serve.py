@@ -203,7 +203,7 @@ def _start(
         server = _start_plaintext(provider, environ, socket_path, shutdown)
         return server, handshake_line("unix", str(socket_path), None)
     from ._certificate import make_server_certificate
-    from ._tls import server_context
+    from ._tls_context import server_context
 
     certificate = make_server_certificate()
     if _wants_grpcio(environ):

@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from provider.plugin._certificate import ServerCertificate, make_server_certificate
 from provider.plugin._native import NativeServer
-from provider.plugin._tls import server_context
+from provider.plugin._tls_context import server_context
 from tests.goplugin import Identity, make_identity
 from tests.h2client import DATA, END_STREAM, HEADERS, Client, Frame, grpc_message
 from tests.plugin.test_tls import assert_refused, connect
