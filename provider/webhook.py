@@ -47,6 +47,7 @@ from .plugin.resource import (
     DeleteResponse,
     ImportRequest,
     ImportResponse,
+    PlanCallsApi,
     PlanRequest,
     PlanResponse,
     ReadRequest,
@@ -197,6 +198,7 @@ class WebhookResource:
 
     type_name = "humanitec_webhook"
     schema = SCHEMA
+    plan_calls_api: PlanCallsApi = "creates"  # the token, org and app check of a new webhook
 
     def __init__(self, provider: ClientSource) -> None:
         self._provider = provider

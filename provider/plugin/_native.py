@@ -9,7 +9,7 @@ connection reads, decodes and answers, so a call that only computes costs one ``
 
 Threads: one accepts; each connection has one that owns its socket (OpenSSL objects must not be
 shared between threads) and does the TLS handshake, so a client that stalls there stalls nobody
-else. RPCs named in ``inline`` (pure computation) run on that thread; the others, which may wait
+else. RPCs that ``inline`` names (pure computation) run on that thread; the others, which may wait
 on the Humanitec API, run in a pool and post their answers back through a wake-up socket, so a
 slow request never holds up the calls behind it, nor ``StopProvider``.
 """
@@ -43,14 +43,18 @@ _CHUNK = 256 * 1024
 
 
 class NativeServer:
-    """Serve ``unary`` and ``streaming`` handlers (keyed by ``/package.Service/Method``)."""
+    """Serve ``unary`` and ``streaming`` handlers (keyed by ``/package.Service/Method``).
+
+    ``inline(path, request)`` says whether a unary call only computes, so that it is answered
+    on the connection's thread; any other runs in the pool.
+    """
 
     def __init__(
         self,
         unary: Mapping[str, UnaryHandler],
         streaming: Mapping[str, StreamHandler],
         *,
-        inline: frozenset[str],
+        inline: Callable[[str, bytes], bool],
         max_workers: int,
         max_message_bytes: int,
     ) -> None:
@@ -155,7 +159,7 @@ class NativeServer:
             return
         unary = self._unary.get(call.path)
         if unary is not None:
-            if call.path in self._inline:
+            if self._inline(call.path, call.message):
                 _answer(conn, call.stream_id, lambda: unary(call.message, None))
             else:
                 self._pool.submit(self._unary_in_pool, unary, call, served)

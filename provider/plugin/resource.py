@@ -30,7 +30,7 @@ Each method may be called from several gRPC worker threads at once.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import NamedTuple, Protocol
+from typing import Literal, NamedTuple, Protocol
 
 from . import cty
 from .diagnostics import Diagnostics
@@ -49,6 +49,7 @@ __all__ = [
     "ListRequest",
     "ListResource",
     "ListResult",
+    "PlanCallsApi",
     "PlanRequest",
     "PlanResponse",
     "Provider",
@@ -175,6 +176,9 @@ class ImportResponse(ResourceResponse):
         self.state = state
 
 
+PlanCallsApi = Literal["always", "creates", "never"]
+
+
 class Resource(Protocol):
     """One managed resource type, e.g. ``humanitec_webhook``."""
 
@@ -182,6 +186,11 @@ class Resource(Protocol):
     """The full resource type name, e.g. ``humanitec_webhook``."""
 
     schema: Schema
+
+    plan_calls_api: PlanCallsApi
+    """When :meth:`plan` may wait on a remote API: ``"always"``, ``"creates"`` (only when
+    planning a new object) or ``"never"``. A server answers the calls that cannot wait right
+    away, on its I/O thread, instead of handing them to a worker."""
 
     def validate(self, req: ValidateRequest) -> ValidateResponse:
         """Check a configuration beyond the declared validators."""

@@ -40,7 +40,7 @@ from ._proto import grpc_controller_pb2
 from .cookie import MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE, launched_by_terraform
 from .log import configure_logging
 from .resource import Provider
-from .servicer import COMPUTE_ONLY_RPCS, ProviderServicer
+from .servicer import ProviderServicer
 
 if TYPE_CHECKING:
     import grpc
@@ -237,11 +237,17 @@ def _native_server(provider: Provider, shutdown: threading.Event) -> NativeServe
     unary = {f"/tfplugin6.Provider/{n}": h for n, h in servicer.handlers().items()}
     unary["/plugin.GRPCController/Shutdown"] = _shutdown_handler(shutdown)
     streaming = {f"/tfplugin6.Provider/{n}": h for n, h in servicer.stream_handlers().items()}
-    inline = {f"/tfplugin6.Provider/{n}" for n in COMPUTE_ONLY_RPCS}
+    prefix = "/tfplugin6.Provider/"
+
+    def inline(path: str, request: bytes) -> bool:
+        if path.startswith(prefix):
+            return servicer.runs_inline(path.removeprefix(prefix), request)
+        return path == "/plugin.GRPCController/Shutdown"
+
     return NativeServer(
         unary,
         streaming,
-        inline=frozenset({*inline, "/plugin.GRPCController/Shutdown"}),
+        inline=inline,
         max_workers=MAX_WORKERS,
         max_message_bytes=MAX_MESSAGE_BYTES,
     )

@@ -19,6 +19,8 @@ import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from google.protobuf.message import DecodeError
+
 from . import cty
 from ._proto import tfplugin6_pb2 as pb
 from .convert import (
@@ -99,6 +101,26 @@ class ProviderServicer:
         self._schema_response: bytes | None = None
         self._identity = IdentityRPCs(self._resources)
         self._lists = ListRPCs(provider.list_resources(), self._resources)
+
+    def runs_inline(self, name: str, raw: bytes) -> bool:
+        """Whether the ``name`` RPC with request ``raw`` only computes (see COMPUTE_ONLY_RPCS),
+        so that a server may answer it on its I/O thread: the fixed list, and plans whose
+        resource declares (``plan_calls_api``) that they never wait for its API."""
+        if name in COMPUTE_ONLY_RPCS:
+            return True
+        if name != "PlanResourceChange":
+            return False
+        try:
+            request = pb.PlanResourceChange.Request.FromString(raw)
+        except DecodeError:
+            return True  # answered at once with a diagnostic
+        resource = self._resources.get(request.type_name)
+        if resource is None:
+            return True
+        calls = getattr(resource, "plan_calls_api", "always")
+        if calls == "creates":
+            return not _is_null(request.prior_state)
+        return calls == "never" or _is_null(request.proposed_new_state)  # a destroy: no call
 
     def handlers(self) -> dict[str, Handler]:
         """Method name -> raw-bytes handler, for ``grpc.method_handlers_generic_handler``."""
@@ -472,6 +494,11 @@ def _encode_state(
             with contextlib.suppress(cty.CtyError):
                 return to_proto_dynamic_value(fallback, t)
     return to_proto_dynamic_value(None, t)
+
+
+def _is_null(value: pb.DynamicValue) -> bool:
+    """A null (or absent) value, without decoding it: msgpack nil or JSON null."""
+    return value.msgpack in (b"", b"\xc0") and value.json in (b"", b"null")
 
 
 def _field(message: Any, name: str) -> Any:

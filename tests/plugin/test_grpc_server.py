@@ -27,6 +27,7 @@ from provider.plugin.resource import (
     ImportRequest,
     ImportResponse,
     ListResource,
+    PlanCallsApi,
     PlanRequest,
     PlanResponse,
     ReadRequest,
@@ -48,6 +49,7 @@ class Blocking:
 
     type_name = "test_blocking"
     schema = SCHEMA
+    plan_calls_api: PlanCallsApi = "always"
 
     def __init__(self, parties: int) -> None:
         self.barrier = threading.Barrier(parties, timeout=20)

@@ -79,7 +79,7 @@ def make_server(handlers: Handlers) -> NativeServer:
     return NativeServer(
         {ECHO: handlers.reverse, SLOW: handlers.slow},
         {COUNT: handlers.count},
-        inline=frozenset({ECHO}),
+        inline=lambda path, _request: path == ECHO,
         max_workers=4,
         max_message_bytes=1 << 20,
     )

@@ -25,6 +25,7 @@ from provider.plugin.resource import (
     ImportRequest,
     ImportResponse,
     ListResource,
+    PlanCallsApi,
     PlanRequest,
     PlanResponse,
     ReadRequest,
@@ -55,6 +56,7 @@ class Things:
 
     type_name = "test_thing"
     schema = SCHEMA
+    plan_calls_api: PlanCallsApi = "always"
 
     def __init__(self) -> None:
         self.remote: dict[str, State] = {}
@@ -477,3 +479,47 @@ def test_every_rpc_logs_one_debug_line(
     assert len(lines) == 2
     assert re.fullmatch(r"GetMetadata: \d+\.\d ms, 0 diagnostics", lines[0])
     assert re.fullmatch(r"ValidateResourceConfig test_thing: \d+\.\d ms, 1 diagnostics", lines[1])
+
+
+# --- which calls a server may answer on its I/O thread ---
+
+
+@pytest.mark.parametrize(
+    ("calls_api", "prior", "proposed", "inline"),
+    [
+        ("always", None, state(name="a"), False),
+        ("always", state(name="a"), state(name="b"), False),
+        ("always", state(name="a"), None, True),  # a destroy plan never reaches the resource
+        ("creates", None, state(name="a"), False),
+        ("creates", state(name="a"), state(name="b"), True),
+        ("never", None, state(name="a"), True),
+    ],
+)
+def test_plans_run_inline_as_their_resource_declares(
+    provider: ThingsProvider,
+    calls_api: PlanCallsApi,
+    prior: State | None,
+    proposed: State | None,
+    inline: bool,
+) -> None:
+    provider.things.plan_calls_api = calls_api
+    servicer = ProviderServicer(provider)
+    request = pb.PlanResourceChange.Request(
+        type_name="test_thing", prior_state=dv(prior), proposed_new_state=dv(proposed),
+        config=dv(proposed),
+    )  # fmt: skip
+
+    assert servicer.runs_inline("PlanResourceChange", request.SerializeToString()) is inline
+
+
+def test_only_calls_that_cannot_wait_run_inline(provider: ThingsProvider) -> None:
+    servicer = ProviderServicer(provider)
+    assert servicer.runs_inline("ValidateResourceConfig", b"")
+    assert servicer.runs_inline("StopProvider", b"")
+    assert not servicer.runs_inline("ReadResource", b"")
+    assert not servicer.runs_inline("ApplyResourceChange", b"")
+    assert not servicer.runs_inline("ConfigureProvider", b"")
+    garbage = b"\xff\xff\xff"  # answered at once, with a diagnostic
+    assert servicer.runs_inline("PlanResourceChange", garbage)
+    unknown = pb.PlanResourceChange.Request(type_name="nope").SerializeToString()
+    assert servicer.runs_inline("PlanResourceChange", unknown)
