@@ -36,7 +36,7 @@ MAX_FRAME_SIZE, MAX_HEADER_LIST_SIZE = 0x5, 0x6
 
 # Error codes.
 NO_ERROR, PROTOCOL_ERROR, FLOW_CONTROL_ERROR, FRAME_SIZE_ERROR = 0x0, 0x1, 0x3, 0x6
-REFUSED_STREAM, CANCEL, COMPRESSION_ERROR = 0x7, 0x8, 0x9
+STREAM_CLOSED, REFUSED_STREAM, CANCEL, COMPRESSION_ERROR = 0x5, 0x7, 0x8, 0x9
 
 _HEADER = struct.Struct(">HBBBI")  # 24-bit length as 16 + 8 bits, type, flags, stream id
 _MAX_WINDOW = 2**31 - 1
@@ -86,6 +86,7 @@ class _Stream:
     outbound: bytearray = field(default_factory=bytearray)  # DATA waiting for window
     end_after_outbound: bytes | None = None  # trailers to send once ``outbound`` drains
     error: tuple[int, str] | None = None
+    complete: bool = False  # the client ended its side: any more from it is an error
 
 
 class Connection:
@@ -226,7 +227,9 @@ class Connection:
             raise PeerProtocolError(COMPRESSION_ERROR, f"undecodable headers: {exc}") from None
         stream = self._streams.get(stream_id)
         if stream is not None:  # trailers from the client: gRPC sends none, ignore them
-            if flags & END_STREAM:
+            if stream.complete:
+                self._reset(stream, STREAM_CLOSED)
+            elif flags & END_STREAM:
                 self._complete(stream, calls)
             return
         if stream_id <= self._last_stream:
@@ -259,6 +262,9 @@ class Connection:
         stream = self._streams.get(stream_id)
         if stream is None:
             return  # reset or answered already: the window was still consumed, see above
+        if stream.complete:  # a second request on one stream must not run a call twice
+            self._reset(stream, STREAM_CLOSED)
+            return
         if stream.error is None:
             if len(stream.body) + end - start > self._max_message + 5:
                 stream.error = (Status.RESOURCE_EXHAUSTED, "request message too large")
@@ -285,7 +291,13 @@ class Connection:
                 else:
                     message = bytes(body[5:])
         stream.body = bytearray()
+        stream.complete = True
         calls.append(Call(stream.id, stream.path, message, error))
+
+    def _reset(self, stream: _Stream, code: int) -> None:
+        """A stream error: RST_STREAM, and the stream (with any answer to come) is forgotten."""
+        self._frame(RST_STREAM, 0, stream.id, struct.pack(">I", code))
+        del self._streams[stream.id]
 
     def _on_settings(self, flags: int, stream_id: int, payload: bytes) -> None:
         if stream_id or (flags & ACK and payload) or len(payload) % 6:

@@ -133,7 +133,9 @@ class NativeServer:
                     sock.close()
                     return
                 number = next(self._ids)
-                served = self._connections[number] = _Served(number, sock, context, self)
+                served = self._connections[number] = _Served(
+                    number, sock, context, self, self._max_message
+                )
             served.thread = threading.Thread(
                 target=self._run, args=(served,), name=f"conn-{number}", daemon=True
             )
@@ -212,11 +214,16 @@ class _Served:
     """One client connection and the thread that owns its socket."""
 
     def __init__(
-        self, number: int, sock: socket.socket, context: ssl.SSLContext | None, server: NativeServer
+        self,
+        number: int,
+        sock: socket.socket,
+        context: ssl.SSLContext | None,
+        server: NativeServer,
+        max_message_bytes: int,
     ) -> None:
         self.number = number
         self.thread: threading.Thread | None = None
-        self.h2 = Connection(max_message_bytes=server._max_message)
+        self.h2 = Connection(max_message_bytes=max_message_bytes)
         self._sock: socket.socket = sock
         self._context = context
         self._server = server

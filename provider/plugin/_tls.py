@@ -1,5 +1,8 @@
 """Mutual-TLS terminator in front of grpcio, on the standard ``ssl`` module (OpenSSL).
 
+Used only when ``HUMANITEC_PROVIDER_SERVER=grpcio`` asks for grpcio; the native server
+(:mod:`._native`) terminates TLS itself.
+
 go-plugin's AutoMTLS client presents an ECDSA P-521 certificate. grpcio's BoringSSL does not offer
 ``ecdsa_secp521r1_sha512`` in its CertificateRequest, so Terraform would send no certificate and
 the handshake would fail. OpenSSL does offer it, so TLS ends here and the plaintext HTTP/2 bytes are

@@ -3,14 +3,20 @@
 Launched by Terraform (3-5 times per command), the process:
 
 1. picks protocol 6 from ``PLUGIN_PROTOCOL_VERSIONS`` (a set, in any order);
-2. serves gRPC in plaintext on a unix socket inside a private 0700 directory;
-3. terminates TLS in front of it with the stdlib ``ssl`` module, requiring
-   and verifying Terraform's client certificate (``PLUGIN_CLIENT_CERT``,
-   ECDSA P-521, which grpcio's BoringSSL cannot verify);
-4. prints the handshake line ``1|6|tcp|127.0.0.1:PORT|grpc|<cert>`` and
+2. serves gRPC with mutual TLS on an ephemeral port of 127.0.0.1 with the stdlib ``ssl``
+   module, requiring and verifying Terraform's client certificate (``PLUGIN_CLIENT_CERT``,
+   ECDSA P-521): by default on the native server (:mod:`._native`, HTTP/2 in
+   :mod:`._h2`), which answers an RPC for a third of grpcio's CPU and spares a launch
+   ``import grpc``; with ``HUMANITEC_PROVIDER_SERVER=grpcio``, on grpcio listening on a unix
+   socket in a private 0700 directory behind a TLS terminator (:mod:`._tls`), since
+   grpcio's BoringSSL cannot verify a P-521 client certificate;
+3. prints the handshake line ``1|6|tcp|127.0.0.1:PORT|grpc|<cert>`` and
    flushes it (stdout is a pipe: unflushed, Terraform waits 60 s);
-5. exits at once on ``GRPCController.Shutdown`` (else Terraform waits 2 s
+4. exits at once on ``GRPCController.Shutdown`` (else Terraform waits 2 s
    before SIGKILL), or when Terraform itself is gone.
+
+Without ``PLUGIN_CLIENT_CERT`` (Terraform with ``TF_DISABLE_PLUGIN_TLS``) it serves plaintext
+on a unix socket in that private directory.
 
 SIGINT is ignored: on Ctrl-C Terraform signals the whole process group and
 then drives cancellation through ``StopProvider``; dying mid-apply would
@@ -68,7 +74,7 @@ MAX_MESSAGE_BYTES = 256 << 20  # as terraform-plugin-go; grpcio's default is 4 M
 _DIR_PREFIX = "terraform-provider-humanitec-"
 _STOP_SIGNALS = frozenset({signal.SIGINT, signal.SIGTERM})
 _DEBUG_GRACE_SECONDS = 1.0
-# "grpcio" serves with grpcio behind the TLS terminator, as before the native server existed.
+# "grpcio": serve with grpcio behind the TLS terminator instead of the native server.
 SERVER_VARIABLE = "HUMANITEC_PROVIDER_SERVER"
 
 

@@ -266,3 +266,16 @@ def test_goaway_from_the_client_lets_running_calls_finish() -> None:
     assert conn.closed
     conn.respond(1, b"still answered")
     assert [f.kind for f in answer_frames(conn)] == [HEADERS, DATA, HEADERS]
+
+
+def test_more_data_after_the_request_ended_resets_the_stream_and_runs_nothing_twice() -> None:
+    conn, client, _ = connect()
+    (call,) = conn.receive(client.call(1, PATH, b"once"))
+
+    again = conn.receive(frame(DATA, END_STREAM, 1, grpc_message(b"twice")))
+
+    assert again == []
+    (reset,) = parse(conn.data_to_send())
+    assert (reset.kind, reset.stream_id, reset.payload) == (RST_STREAM, 1, (5).to_bytes(4))
+    conn.respond(call.stream_id, b"late")  # the stream is gone: nothing is sent
+    assert conn.data_to_send() == b""
