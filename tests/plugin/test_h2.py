@@ -279,3 +279,19 @@ def test_more_data_after_the_request_ended_resets_the_stream_and_runs_nothing_tw
     assert (reset.kind, reset.stream_id, reset.payload) == (RST_STREAM, 1, (5).to_bytes(4))
     conn.respond(call.stream_id, b"late")  # the stream is gone: nothing is sent
     assert conn.data_to_send() == b""
+
+
+@given(st.binary(max_size=300), st.lists(st.integers(0, 9), max_size=6), st.binary(max_size=60))
+def test_any_bytes_give_calls_or_a_protocol_error_and_nothing_else(
+    noise: bytes, kinds: list[int], payload: bytes
+) -> None:
+    conn = Connection(max_message_bytes=1 << 20)
+    client = Client()
+    frames = b"".join(frame(k, payload[0] if payload else 0, 1, payload) for k in kinds)
+    for data in (client.preface(), client.call(1, PATH, b"ok"), frames, noise):
+        try:
+            conn.receive(data)
+        except PeerProtocolError:
+            assert parse(conn.data_to_send())[-1].kind == GOAWAY
+            return
+        conn.data_to_send()
