@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import shutil
 import socket
 import ssl
-import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,7 +16,7 @@ import grpc
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from provider.plugin._certificate import ServerCertificate, make_server_certificate
+from provider.plugin._certificate import ServerCertificate
 from provider.plugin._native import NativeServer
 from provider.plugin._tls_context import server_context
 from tests.goplugin import Identity, make_identity
@@ -29,23 +27,6 @@ TIMEOUT = 5.0
 ECHO = "/test.Echo/Reverse"
 SLOW = "/test.Echo/Slow"
 COUNT = "/test.Echo/Count"
-
-
-@pytest.fixture(scope="module")
-def terraform() -> Identity:
-    return make_identity(ec.SECP521R1())
-
-
-@pytest.fixture(scope="module")
-def server_certificate() -> ServerCertificate:
-    return make_server_certificate()
-
-
-@pytest.fixture
-def workdir() -> Iterator[Path]:
-    path = Path(tempfile.mkdtemp(prefix="native-"))  # short: a unix socket path is limited
-    yield path
-    shutil.rmtree(path)
 
 
 class Handlers:

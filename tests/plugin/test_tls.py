@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import shutil
 import socket
 import socketserver
 import ssl
-import tempfile
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -18,31 +16,12 @@ import grpc
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from provider.plugin._certificate import ServerCertificate, make_server_certificate
+from provider.plugin._certificate import ServerCertificate
 from provider.plugin._tls import MutualTLSProxy
 from tests.goplugin import Identity, make_identity
 
 TIMEOUT = 5.0
 Address = tuple[str, int]
-
-
-@pytest.fixture(scope="module")
-def terraform() -> Identity:
-    """Terraform's own client certificate: ECDSA P-521 with SHA-512, as go-plugin makes it."""
-    return make_identity(ec.SECP521R1())
-
-
-@pytest.fixture(scope="module")
-def server_certificate() -> ServerCertificate:
-    return make_server_certificate()
-
-
-@pytest.fixture
-def workdir() -> Iterator[Path]:
-    # Short and private: a unix socket path must fit in 108 bytes, and the key is written here.
-    path = Path(tempfile.mkdtemp(prefix="tls-"))
-    yield path
-    shutil.rmtree(path)
 
 
 class EchoBackend(socketserver.ThreadingUnixStreamServer):
