@@ -59,7 +59,7 @@ from provider.cli import _make_provider
 from provider.plugin._proto import grpc_controller_pb2
 from provider.plugin._proto import tfplugin6_pb2 as pb
 from provider.plugin.cty import encode_msgpack
-from provider.plugin.serve import MAX_MESSAGE_BYTES, MAX_WORKERS
+from provider.plugin.serve import grpc_server
 from provider.plugin.servicer import ProviderServicer
 from provider.warm.protocol import SWITCH_ENV
 from tests.goplugin import make_identity
@@ -222,14 +222,7 @@ def _start(
 def serve_floor(socket: str) -> None:
     """A grpcio server built as ``serve.py``'s, answering ``b""`` at once; until Shutdown."""
     shutdown = threading.Event()
-    server = grpc.server(
-        ThreadPoolExecutor(max_workers=MAX_WORKERS, thread_name_prefix="rpc"),
-        options=[
-            ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
-            ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
-        ],
-        maximum_concurrent_rpcs=None,
-    )
+    server = grpc_server()
 
     def empty(_raw: bytes, _context: Any) -> bytes:
         return b""

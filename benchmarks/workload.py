@@ -47,7 +47,16 @@ COMMANDS = ("apply (create)", "plan -refresh=false", "plan", "apply (update)", "
 TIMEOUT = 1800.0
 T = TypeVar("T")
 
-PROVIDER_CONFIG = """\
+REV_VARIABLE = """\
+variable "rev" {{
+  type    = string
+  default = "1"
+}}
+"""
+"""``-var rev=2`` changes every resource's URL: ``apply (update)``."""
+
+PROVIDER_CONFIG = (
+    """\
 terraform {{
   required_providers {{
     humanitec = {{ source = "humanitec/humanitec" }}
@@ -56,11 +65,9 @@ terraform {{
 
 provider "humanitec" {{}}
 
-variable "rev" {{
-  type    = string
-  default = "1"
-}}
-
+"""
+    + REV_VARIABLE
+    + """
 resource "humanitec_webhook" "bench" {{
   count    = {count}
   id       = "{prefix}${{count.index}}"
@@ -69,25 +76,21 @@ resource "humanitec_webhook" "bench" {{
   triggers = [{{ scope = "environment", type = "created" }}]
 }}
 """
+)
 
-BASELINE_CONFIG = """\
-variable "rev" {{
-  type    = string
-  default = "1"
-}}
-
+BASELINE_CONFIG = (
+    REV_VARIABLE
+    + """
 resource "terraform_data" "bench" {{
   count = {count}
   input = "https://hooks.example.com/bench/${{var.rev}}/${{count.index}}"
 }}
 """
+)
 
-SHAPED_CONFIG = """\
-variable "rev" {{
-  type    = string
-  default = "1"
-}}
-
+SHAPED_CONFIG = (
+    REV_VARIABLE
+    + """
 resource "terraform_data" "bench" {{
   count = {count}
   input = {{
@@ -102,6 +105,7 @@ resource "terraform_data" "bench" {{
   }}
 }}
 """
+)
 
 KINDS = {"provider": PROVIDER_CONFIG, "baseline": BASELINE_CONFIG, "shaped": SHAPED_CONFIG}
 

@@ -59,19 +59,25 @@ def test_rooms_import_only_what_their_doors_allow(room: str, allowed: tuple[str,
     assert strays == []
 
 
-def test_serving_the_schema_loads_no_heavy_dependency() -> None:
-    script = (
-        "import json, sys\n"
-        "from provider.cli import _make_provider\n"
-        "from provider.plugin.servicer import ProviderServicer\n"
-        "import provider.plugin.serve, provider.plugin._native\n"
-        "ProviderServicer(_make_provider()).handlers()['GetProviderSchema'](b'', None)\n"
-        "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))\n"
-    )
+def fresh_python(*lines: str) -> str:
+    """What ``lines`` print in a new, isolated interpreter."""
+    script = "\n".join(lines) + "\n"
     done = subprocess.run(
         [sys.executable, "-I", "-c", script], capture_output=True, text=True, check=True
     )
-    loaded = set(json.loads(done.stdout))
+    return done.stdout
+
+
+def test_serving_the_schema_loads_no_heavy_dependency() -> None:
+    printed = fresh_python(
+        "import json, sys",
+        "from provider.cli import _make_provider",
+        "from provider.plugin.servicer import ProviderServicer",
+        "import provider.plugin.serve, provider.plugin._native",
+        "ProviderServicer(_make_provider()).handlers()['GetProviderSchema'](b'', None)",
+        "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))",
+    )
+    loaded = set(json.loads(printed))
     assert {"google", "hpack", "provider"} <= loaded
     # grpcio is only for HUMANITEC_PROVIDER_SERVER=grpcio; the native server does without it.
     heavy = {"grpc", "httpx", "pydantic", "cryptography", "starlette", "uvicorn", "yaml", "msgpack"}
@@ -80,19 +86,16 @@ def test_serving_the_schema_loads_no_heavy_dependency() -> None:
 
 def test_protobufs_pure_python_backend_stays_unloaded_until_used() -> None:
     # descriptor_pool imports it for the pure-Python backend only; it costs ~10% of a cold start.
-    script = (
-        "import sys\n"
-        "import provider.plugin.serve\n"
-        "from provider.plugin._proto import tfplugin6_pb2\n"
-        "tfplugin6_pb2.GetProviderSchema.Response.FromString(b'')\n"
-        "loaded = {m for m in ('google.protobuf.text_format', 'pickle') if m in sys.modules}\n"
-        "from google.protobuf.internal import python_message\n"
-        "print(sorted(loaded), callable(python_message._AttachFieldHelpers))\n"
+    printed = fresh_python(
+        "import sys",
+        "import provider.plugin.serve",
+        "from provider.plugin._proto import tfplugin6_pb2",
+        "tfplugin6_pb2.GetProviderSchema.Response.FromString(b'')",
+        "loaded = {m for m in ('google.protobuf.text_format', 'pickle') if m in sys.modules}",
+        "from google.protobuf.internal import python_message",
+        "print(sorted(loaded), callable(python_message._AttachFieldHelpers))",
     )
-    done = subprocess.run(
-        [sys.executable, "-I", "-c", script], capture_output=True, text=True, check=True
-    )
-    assert done.stdout.split() == ["[]", "True"]
+    assert printed.split() == ["[]", "True"]
 
 
 CTY_ORDER = ["types", "wire", "msgpack_codec", "json_codec"]

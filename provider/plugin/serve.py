@@ -58,6 +58,7 @@ __all__ = [
     "MAGIC_COOKIE_KEY",
     "MAGIC_COOKIE_VALUE",
     "HandshakeError",
+    "grpc_server",
     "handshake_line",
     "launched_by_terraform",
     "negotiate_protocol",
@@ -259,11 +260,11 @@ def _native_server(provider: Provider, shutdown: threading.Event) -> NativeServe
     )
 
 
-def _start_grpc(provider: Provider, address: str, shutdown: threading.Event) -> grpc.Server:
+def grpc_server() -> grpc.Server:
+    """A grpcio server as this provider sets one up (its pool, message limits), not started."""
     import grpc
 
-    servicer = ProviderServicer(provider)
-    server = grpc.server(
+    return grpc.server(
         ThreadPoolExecutor(max_workers=MAX_WORKERS, thread_name_prefix="rpc"),
         options=[
             ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
@@ -271,6 +272,13 @@ def _start_grpc(provider: Provider, address: str, shutdown: threading.Event) -> 
         ],
         maximum_concurrent_rpcs=None,
     )
+
+
+def _start_grpc(provider: Provider, address: str, shutdown: threading.Event) -> grpc.Server:
+    import grpc
+
+    servicer = ProviderServicer(provider)
+    server = grpc_server()
     server.add_generic_rpc_handlers(
         (
             grpc.method_handlers_generic_handler(
