@@ -354,7 +354,7 @@ class Connection:
         """Send the response headers; False when the stream is gone (reset by the client)."""
         if stream_id not in self._streams:
             return False
-        self._frame(HEADERS, END_HEADERS, stream_id, _RESPONSE_HEADERS)
+        self._headers(stream_id, 0, _RESPONSE_HEADERS)
         return True
 
     def send_message(self, stream_id: int, message: bytes) -> None:
@@ -397,8 +397,17 @@ class Connection:
         return len(self._streams)
 
     def _end(self, stream: _Stream, block: bytes) -> None:
-        self._frame(HEADERS, END_HEADERS | END_STREAM, stream.id, block)
+        self._headers(stream.id, END_STREAM, block)
         del self._streams[stream.id]
+
+    def _headers(self, stream_id: int, flags: int, block: bytes) -> None:
+        """HEADERS, then CONTINUATION for what exceeds the client's frame size (a long
+        grpc-message can): a larger frame is a connection error to the client."""
+        size = self._peer_frame
+        chunks = [block[start : start + size] for start in range(size, len(block), size)]
+        self._frame(HEADERS, flags | (0 if chunks else END_HEADERS), stream_id, block[:size])
+        for n, chunk in enumerate(chunks, 1):
+            self._frame(CONTINUATION, END_HEADERS if n == len(chunks) else 0, stream_id, chunk)
 
     def _flush_streams(self) -> None:
         for stream in list(self._streams.values()):

@@ -295,3 +295,17 @@ def test_any_bytes_give_calls_or_a_protocol_error_and_nothing_else(
             assert parse(conn.data_to_send())[-1].kind == GOAWAY
             return
         conn.data_to_send()
+
+
+def test_a_header_block_over_the_clients_frame_size_continues_in_continuation_frames() -> None:
+    conn, client, _ = connect()
+    conn.receive(client.call(1, PATH, b""))
+
+    conn.fail(1, Status.UNKNOWN, "ü" * 6_000)  # percent-encoded: 36,000 bytes
+
+    frames = parse(conn.data_to_send())
+    assert all(len(f.payload) <= 16_384 for f in frames)  # SETTINGS_MAX_FRAME_SIZE's default
+    assert [f.kind for f in frames] == [HEADERS, CONTINUATION, CONTINUATION]
+    assert [f.flags for f in frames] == [END_STREAM, 0, END_HEADERS]
+    block = Frame(HEADERS, 0, 1, b"".join(f.payload for f in frames))
+    assert client.headers(block)["grpc-message"] == "%C3%BC" * 6_000
