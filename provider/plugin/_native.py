@@ -241,8 +241,9 @@ class _Served:
     def abort(self) -> None:
         """From another thread: make the connection's blocking calls return at once."""
         self._aborted = True
-        with contextlib.suppress(OSError):
-            self._sock.shutdown(socket.SHUT_RDWR)
+        with contextlib.suppress(OSError):  # the socket's shutdown, under OpenSSL's back: an
+            # SSLSocket's own would drop its SSL object while the connection's thread uses it
+            socket.socket.shutdown(self._sock, socket.SHUT_RDWR)
         with contextlib.suppress(OSError):
             self._wake_w.send(b"\0")
 
@@ -263,11 +264,16 @@ class _Served:
             # Without TCP_NODELAY every RPC stalls ~40 ms (Nagle + delayed ACK).
             raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             raw.settimeout(_HANDSHAKE_TIMEOUT)
-            tls = context.wrap_socket(raw, server_side=True)
+            # wrap_socket takes raw's descriptor: hand abort() the socket that now owns it
+            # before the handshake waits, else a stalled client holds stop() for the timeout.
+            tls = context.wrap_socket(raw, server_side=True, do_handshake_on_connect=False)
+            self._sock = tls
+            if self._aborted:
+                return False
+            tls.do_handshake()
         except (OSError, ValueError) as exc:
             logger.debug("connection %d: handshake failed: %s", self.number, _describe(exc))
             return False
-        self._sock = tls
         nodelay = tls.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
         logger.debug(
             "connection %d: %s, alpn %s, TCP_NODELAY=%d",

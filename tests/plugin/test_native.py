@@ -8,6 +8,7 @@ import logging
 import socket
 import ssl
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -207,6 +208,21 @@ def test_stop_drops_connections_and_stops_listening(handlers: Handlers, workdir:
                 pass
     with socket.socket(socket.AF_UNIX) as late, pytest.raises(ConnectionRefusedError):
         late.connect(path)
+
+
+def test_stop_drops_a_client_that_never_finishes_its_tls_handshake(
+    handlers: Handlers, server_certificate: ServerCertificate, terraform: Identity, workdir: Path
+) -> None:
+    server = make_server(handlers)
+    address = server.listen_tls(
+        server_context(server_certificate, terraform.cert_pem.decode(), workdir)
+    )
+    with socket.create_connection(address, timeout=TIMEOUT) as idle:
+        time.sleep(0.1)  # its thread now waits for a ClientHello
+        started = time.monotonic()
+        server.stop()
+        assert time.monotonic() - started < 2.0  # not the 10 s handshake timeout
+        assert idle.recv(1) == b""
 
 
 def test_logs_name_the_tls_version_and_no_certificate_material(
