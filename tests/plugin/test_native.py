@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import socket
 import ssl
 import threading
@@ -223,6 +224,39 @@ def test_stop_drops_a_client_that_never_finishes_its_tls_handshake(
         server.stop()
         assert time.monotonic() - started < 2.0  # not the 10 s handshake timeout
         assert idle.recv(1) == b""
+
+
+def test_connections_leave_no_file_descriptors_behind(
+    tls_server: tuple[str, int],
+    server_certificate: ServerCertificate,
+    terraform: Identity,
+    tmp_path: Path,
+) -> None:
+    def open_descriptors(at_most: int) -> int:
+        """The process's descriptors, once the connection threads have closed theirs."""
+        deadline = time.monotonic() + TIMEOUT
+        while (count := len(os.listdir("/proc/self/fd"))) > at_most:
+            if time.monotonic() > deadline:
+                break
+            time.sleep(0.01)
+        return count
+
+    baseline = open_descriptors(10**6)
+    for n in range(200):
+        if n % 4 == 0:  # a call and its answer
+            with connect(tls_server, server_certificate, terraform, tmp_path) as tls:
+                client = Client()
+                tls.sendall(client.preface() + client.call(1, ECHO, b"ab"))
+                read_answers(tls, client, 1)
+        elif n % 4 == 1:  # gone before its hello
+            socket.create_connection(tls_server, timeout=TIMEOUT).close()
+        elif n % 4 == 2:  # not TLS at all
+            with socket.create_connection(tls_server, timeout=TIMEOUT) as plain:
+                plain.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n")
+        else:  # TLS, then bytes that are not HTTP/2
+            with connect(tls_server, server_certificate, terraform, tmp_path) as tls:
+                tls.sendall(b"GET / HTTP/1.1\r\n\r\n")
+    assert open_descriptors(baseline) <= baseline
 
 
 def test_logs_name_the_tls_version_and_no_certificate_material(
