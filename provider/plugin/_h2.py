@@ -310,6 +310,8 @@ class Connection:
                 if value > _MAX_WINDOW:
                     raise PeerProtocolError(FLOW_CONTROL_ERROR, "initial window too large")
                 delta = value - self._peer_initial
+                if any(s.send_window + delta > _MAX_WINDOW for s in self._streams.values()):
+                    raise PeerProtocolError(FLOW_CONTROL_ERROR, "a stream window overflows")
                 self._peer_initial = value
                 for stream in self._streams.values():
                     stream.send_window += delta
@@ -332,8 +334,13 @@ class Connection:
             self._peer_window += increment
             self._flush_streams()
         elif (stream := self._streams.get(stream_id)) is not None:
-            stream.send_window += increment
-            self._flush(stream)
+            if not increment:
+                self._reset(stream, PROTOCOL_ERROR)
+            elif stream.send_window + increment > _MAX_WINDOW:
+                self._reset(stream, FLOW_CONTROL_ERROR)
+            else:
+                stream.send_window += increment
+                self._flush(stream)
 
     def _grant_window(self) -> None:
         # Our windows start at the maximum; give back what was consumed once it is a lot, so

@@ -309,3 +309,29 @@ def test_a_header_block_over_the_clients_frame_size_continues_in_continuation_fr
     assert [f.flags for f in frames] == [END_STREAM, 0, END_HEADERS]
     block = Frame(HEADERS, 0, 1, b"".join(f.payload for f in frames))
     assert client.headers(block)["grpc-message"] == "%C3%BC" * 6_000
+
+
+@pytest.mark.parametrize(
+    ("increment", "code"), [(0, 0x1), (2**31 - 1, 0x3)], ids=["zero", "overflow"]
+)
+def test_a_bad_stream_window_update_resets_only_that_stream(increment: int, code: int) -> None:
+    conn, client, _ = connect()
+    conn.receive(client.call(1, PATH, b"") + client.call(3, PATH, b""))
+
+    conn.receive(frame(WINDOW_UPDATE, 0, 1, increment.to_bytes(4)))  # RFC 9113 6.9, 6.9.1
+
+    (reset,) = parse(conn.data_to_send())
+    assert (reset.kind, reset.stream_id, reset.payload) == (RST_STREAM, 1, code.to_bytes(4))
+    conn.respond(1, b"late")
+    conn.respond(3, b"answered")
+    assert {f.stream_id for f in answer_frames(conn)} == {3}
+
+
+def test_an_initial_window_that_overflows_a_streams_window_is_a_connection_error() -> None:
+    conn, client, _ = connect()
+    conn.receive(client.call(1, PATH, b""))
+    conn.receive(frame(WINDOW_UPDATE, 0, 1, (2**31 - 1 - 65_535).to_bytes(4)))
+
+    with pytest.raises(PeerProtocolError):  # RFC 9113 6.9.2
+        conn.receive(frame(SETTINGS, 0, 0, struct.pack(">HI", 0x4, 65_536)))
+    assert parse(conn.data_to_send())[-1].kind == GOAWAY
