@@ -136,10 +136,12 @@ class NativeServer:
                 served = self._connections[number] = _Served(
                     number, sock, context, self, self._max_message
                 )
-            served.thread = threading.Thread(
-                target=self._run, args=(served,), name=f"conn-{number}", daemon=True
-            )
-            served.thread.start()
+                # Started under the lock: stop() joins every thread it finds, and joining
+                # one not yet started raises.
+                served.thread = threading.Thread(
+                    target=self._run, args=(served,), name=f"conn-{number}", daemon=True
+                )
+                served.thread.start()
 
     def _run(self, served: _Served) -> None:
         try:

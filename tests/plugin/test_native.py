@@ -211,6 +211,28 @@ def test_stop_drops_connections_and_stops_listening(handlers: Handlers, workdir:
         late.connect(path)
 
 
+def test_stop_while_a_connections_thread_is_being_started(
+    handlers: Handlers, workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    starting = threading.Event()
+
+    class LateStart(threading.Thread):
+        def start(self) -> None:
+            if self.name.startswith("conn-"):
+                starting.set()
+                time.sleep(0.2)  # the accepting thread, descheduled just before start()
+            super().start()
+
+    monkeypatch.setattr(threading, "Thread", LateStart)
+    server = make_server(handlers)
+    path = str(workdir / "grpc.sock")
+    server.listen_unix(path)
+    with socket.socket(socket.AF_UNIX) as sock:
+        sock.connect(path)
+        assert starting.wait(TIMEOUT)
+        server.stop()  # joined a thread not yet started: RuntimeError
+
+
 def test_stop_drops_a_client_that_never_finishes_its_tls_handshake(
     handlers: Handlers, server_certificate: ServerCertificate, terraform: Identity, workdir: Path
 ) -> None:
