@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import errno
 import functools
 import itertools
 import logging
@@ -25,6 +26,7 @@ import selectors
 import socket
 import ssl
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -40,6 +42,7 @@ StreamHandler = Callable[[bytes, Any], Iterator[bytes]]
 
 _HANDSHAKE_TIMEOUT = 10.0  # an idle or stalled client is dropped after this
 _CHUNK = 256 * 1024
+_ACCEPT_RETRY_SECONDS = 0.05  # after a failed accept() that leaves the listener usable
 
 
 class NativeServer:
@@ -126,8 +129,14 @@ class NativeServer:
         while True:
             try:
                 sock, _ = listener.accept()
-            except OSError:
-                return  # stop() shut the listener down
+            except OSError as exc:
+                if self._stopping or exc.errno in (errno.EBADF, errno.EINVAL):
+                    return  # stop() shut the listener down
+                # Out of descriptors, or a connection that died before we took it: the
+                # listener is fine, and Terraform may connect again.
+                logger.debug("accept failed: %s", _describe(exc))
+                time.sleep(_ACCEPT_RETRY_SECONDS)
+                continue
             with self._lock:
                 if self._stopping:
                     sock.close()
@@ -233,26 +242,39 @@ class _Served:
         self._wake_r, self._wake_w = socket.socketpair()
         self._wake_w.setblocking(False)
         self._aborted = False
+        self._closing = threading.Lock()
+        self._closed = False
 
     def post(self, action: Callable[[Connection], object]) -> None:
         """From a pool thread: run ``action`` on the connection's thread, soon."""
         self._posted.append(action)
-        with contextlib.suppress(BlockingIOError, OSError):  # full: a wake-up is pending anyway
-            self._wake_w.send(b"\0")
+        self._wake()
+
+    def _wake(self) -> None:
+        with self._closing:  # once closed, the descriptor number may be another socket's
+            if self._closed:
+                return
+            with contextlib.suppress(BlockingIOError, OSError):  # full: a wake-up is pending
+                self._wake_w.send(b"\0")
 
     def abort(self) -> None:
         """From another thread: make the connection's blocking calls return at once."""
         self._aborted = True
-        with contextlib.suppress(OSError):  # the socket's shutdown, under OpenSSL's back: an
-            # SSLSocket's own would drop its SSL object while the connection's thread uses it
-            socket.socket.shutdown(self._sock, socket.SHUT_RDWR)
-        with contextlib.suppress(OSError):
-            self._wake_w.send(b"\0")
+        with self._closing:  # once closed, the descriptor number may be another socket's
+            if self._closed:
+                return
+            with contextlib.suppress(OSError):  # the socket's shutdown, under OpenSSL's back:
+                # an SSLSocket's own would drop its SSL object while our thread uses it
+                socket.socket.shutdown(self._sock, socket.SHUT_RDWR)
+            with contextlib.suppress(BlockingIOError, OSError):
+                self._wake_w.send(b"\0")
 
     def close(self) -> None:
-        for sock in (self._sock, self._wake_r, self._wake_w):
-            with contextlib.suppress(OSError):
-                sock.close()
+        with self._closing:
+            self._closed = True
+            for sock in (self._sock, self._wake_r, self._wake_w):
+                with contextlib.suppress(OSError):
+                    sock.close()
 
     def run(self) -> None:
         if self._context is not None and not self._handshake(self._context):

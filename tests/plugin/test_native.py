@@ -4,6 +4,7 @@ frame-level client and from grpcio's own client."""
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 import os
 import socket
@@ -313,3 +314,41 @@ def test_tls_12_is_accepted_too(
         client = Client()
         tls.sendall(client.preface() + client.call(1, ECHO, b"12"))
         assert read_answers(tls, client, 1)[1][1].payload == grpc_message(b"21")
+
+
+class FlakyListener:
+    """accept() fails as an exhausted process's would, then hands over a connection, then
+    fails as a listener that stop() shut down."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.outcomes: list[socket.socket | OSError] = [
+            OSError(errno.EMFILE, "Too many open files"),
+            OSError(errno.ECONNABORTED, "Software caused connection abort"),
+            sock,
+            OSError(errno.EINVAL, "Invalid argument"),
+        ]
+
+    def accept(self) -> tuple[socket.socket, str]:
+        outcome = self.outcomes.pop(0)
+        if isinstance(outcome, OSError):
+            raise outcome
+        return outcome, ""
+
+
+def test_a_failed_accept_leaves_the_server_accepting(handlers: Handlers) -> None:
+    server = make_server(handlers)
+    ours, theirs = socket.socketpair()
+    listener = FlakyListener(ours)
+    accepting = threading.Thread(target=server._accept_forever, args=(listener, None))
+    accepting.start()
+    accepting.join(TIMEOUT)
+    try:
+        assert not accepting.is_alive()  # it returned on EINVAL, as after stop()
+        assert listener.outcomes == []
+        client = Client()
+        theirs.settimeout(TIMEOUT)
+        theirs.sendall(client.preface() + client.call(1, ECHO, b"ok"))
+        assert read_answers(theirs, client, 1)[1][1].payload == grpc_message(b"ko")
+    finally:
+        theirs.close()
+        server.stop()
