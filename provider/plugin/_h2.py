@@ -87,6 +87,7 @@ class _Stream:
     end_after_outbound: bytes | None = None  # trailers to send once ``outbound`` drains
     error: tuple[int, str] | None = None
     complete: bool = False  # the client ended its side: any more from it is an error
+    responding: bool = False  # our response headers are out
 
 
 class Connection:
@@ -359,27 +360,30 @@ class Connection:
 
     def start_response(self, stream_id: int) -> bool:
         """Send the response headers; False when the stream is gone (reset by the client)."""
-        if stream_id not in self._streams:
+        stream = self._streams.get(stream_id)
+        if stream is None:
             return False
-        self._headers(stream_id, 0, _RESPONSE_HEADERS)
+        if not stream.responding:
+            stream.responding = True
+            self._headers(stream_id, 0, _RESPONSE_HEADERS)
         return True
 
     def send_message(self, stream_id: int, message: bytes) -> None:
         stream = self._streams.get(stream_id)
-        if stream is None:
+        if stream is None or not self.start_response(stream_id):
             return
         stream.outbound += b"\x00" + len(message).to_bytes(4) + message
         self._flush(stream)
 
-    def finish(
-        self, stream_id: int, status: int, detail: str = "", *, headers: bool = True
-    ) -> None:
-        """End the call with ``status``; with ``headers`` False it is a trailers-only answer."""
+    def finish(self, stream_id: int, status: int, detail: str = "") -> None:
+        """End the call with ``status``: trailers after the messages, or, before any response
+        headers, a trailers-only answer."""
         stream = self._streams.get(stream_id)
         if stream is None:
             return
         block = _trailers(status, detail)
-        if not headers:
+        if not stream.responding:
+            stream.responding = True
             block = _RESPONSE_HEADERS + block
         if stream.outbound:
             stream.end_after_outbound = block
@@ -387,8 +391,8 @@ class Connection:
             self._end(stream, block)
 
     def fail(self, stream_id: int, status: int, detail: str) -> None:
-        """Answer with an error and no message (a trailers-only response)."""
-        self.finish(stream_id, status, detail, headers=False)
+        """Answer with an error: trailers-only if nothing was sent yet, else plain trailers."""
+        self.finish(stream_id, status, detail)
 
     def goaway(self, code: int = NO_ERROR) -> None:
         self._frame(GOAWAY, 0, 0, struct.pack(">II", self._last_stream, code))

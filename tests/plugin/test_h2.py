@@ -335,3 +335,16 @@ def test_an_initial_window_that_overflows_a_streams_window_is_a_connection_error
     with pytest.raises(PeerProtocolError):  # RFC 9113 6.9.2
         conn.receive(frame(SETTINGS, 0, 0, struct.pack(">HI", 0x4, 65_536)))
     assert parse(conn.data_to_send())[-1].kind == GOAWAY
+
+
+def test_a_failure_after_the_response_began_ends_it_with_plain_trailers() -> None:
+    conn, client, _ = connect()
+    conn.receive(client.call(1, "/tfplugin6.Provider/ListResource", b""))
+    conn.send_message(1, b"first")  # starts the response by itself
+
+    conn.fail(1, Status.UNKNOWN, "broke midway")
+
+    frames = answer_frames(conn)
+    assert [f.kind for f in frames] == [HEADERS, DATA, HEADERS]
+    assert client.headers(frames[0])[":status"] == "200"
+    assert client.headers(frames[2]) == {"grpc-status": "2", "grpc-message": "broke midway"}
