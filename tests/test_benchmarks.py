@@ -308,3 +308,18 @@ def test_rpc_cost_measures_every_path_and_checks_every_response() -> None:
         assert result["derived"][name]["full_over_grpcio"] > 0
     checked_paths = len(PATHS) - 1  # all but the bare grpcio floor
     assert result["checked_responses"] == checked_paths * 600 * len(RPCS)
+
+
+# --- client CPU per API request ---
+
+
+def test_api_cost_measures_every_client_against_the_stdlib_floor() -> None:
+    from benchmarks.api_cost import CLIENTS, measure, table
+
+    result = measure(200, rounds=1)
+
+    labels = {f"{name}, {n}" for name in CLIENTS for n in ("1 thread", "10 threads")}
+    assert set(result["us_per_request"]) == labels
+    assert all(us > 0 for us in result["us_per_request"].values())
+    assert result["over_http_client"]["http.client, 1 thread"] == 1.0
+    assert len(table(result)) == 2 + len(labels)
