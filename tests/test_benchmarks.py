@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from benchmarks.bench import summarize
 from benchmarks.compare import compare
@@ -22,12 +23,17 @@ from benchmarks.counting import RequestCounter, path_kind
 from benchmarks.launches import LOG_VARIABLE, read_launches, wrap_launcher
 from benchmarks.report import FLOOR, markdown
 from benchmarks.rpc_cost import PATHS, RPCS, check_responses, measure
+from benchmarks.startup import plugin_env, report_modules
 from benchmarks.whole_plan import LABELS
 from benchmarks.workload import COMMANDS, KINDS, Run, Workspace, config_text, rotated
+from provider import __version__
+from provider.cli import PROVIDER_ADDRESS
 from provider.emulator.app import create_app
 from provider.emulator.server import BackgroundServer
 from provider.emulator.store import WebhookStore
+from provider.install import install_into_mirror
 from provider.plugin._proto import tfplugin6_pb2 as pb
+from tests.goplugin import make_identity
 
 C_OR_PYTHON = pytest.mark.parametrize("use_c", [True, False], ids=["c", "python"])
 
@@ -323,3 +329,21 @@ def test_api_cost_measures_every_client_against_the_stdlib_floor() -> None:
     assert all(us > 0 for us in result["us_per_request"].values())
     assert result["over_http_client"]["http.client, 1 thread"] == 1.0
     assert len(table(result)) == 2 + len(labels)
+
+
+# --- the start-up path's module check ---
+
+
+def test_the_start_up_module_check_passes_on_a_real_launch(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    installed = install_into_mirror(
+        tmp_path / "mirror", source=PROVIDER_ADDRESS, version=__version__
+    )
+    tmpdir = tmp_path / "tmp"
+    tmpdir.mkdir()
+    env = plugin_env(make_identity(ec.SECP521R1()).cert_pem.decode(), tmpdir)
+    env["HUMANITEC_PROVIDER_WARM"] = "0"  # the launch imports in-process, where it is seen
+
+    assert report_modules(installed.launch_script, env, tmpdir)
+    assert "OK: none of httpx" in capsys.readouterr().out
