@@ -49,7 +49,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -60,7 +60,13 @@ from benchmarks.counting import RequestCounter
 from benchmarks.launches import wrap_launcher
 from benchmarks.private import private_installation
 from benchmarks.report import FLOOR, markdown
-from benchmarks.startup import Variant, plugin_env, run_round_robin, time_until_exit
+from benchmarks.startup import (
+    Variant,
+    plugin_env,
+    run_round_robin,
+    time_until_exit,
+    time_until_handshake,
+)
 from benchmarks.workload import COMMANDS, KINDS, Run, Workspace, cycle, rotated
 from provider import __version__
 from provider.api.models import EventBaseResponse, WebhookResponse
@@ -76,7 +82,6 @@ from tests.goplugin import make_identity
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "latest"
 WARM = "HUMANITEC_PROVIDER_WARM"
-HANDSHAKE_TIMEOUT = 30.0
 
 # The one-request-per-resource invariant: webhook requests per resource for each command.
 EXPECTED: dict[str, dict[str, int]] = {
@@ -86,20 +91,6 @@ EXPECTED: dict[str, dict[str, int]] = {
     "apply (update)": {"GET webhook": 1, "PATCH webhook": 1},
     "destroy": {"GET webhook": 1, "DELETE webhook": 1},
 }
-
-
-def time_until_handshake(argv: list[str], env: Mapping[str, str]) -> float:
-    """Seconds from Popen to the handshake line; then kill the launch (not timed)."""
-    start = time.perf_counter()
-    process = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    assert process.stdout is not None
-    line = process.stdout.readline()
-    elapsed = time.perf_counter() - start
-    process.kill()
-    _, stderr = process.communicate(timeout=HANDSHAKE_TIMEOUT)
-    if not line.startswith(b"1|6|tcp|127.0.0.1:"):
-        raise SystemExit(f"no handshake line: {line!r}, stderr {stderr.decode(errors='replace')}")
-    return elapsed
 
 
 def measure_startup(launcher: Path, root: Path, runs: int) -> dict[str, Any]:
@@ -112,8 +103,12 @@ def measure_startup(launcher: Path, root: Path, runs: int) -> dict[str, Any]:
         FLOOR,
         lambda: time_until_exit([sys.executable, "-I", "-c", "import grpc"], env),
     )
-    warm = Variant(f"launch, {WARM} unset", lambda: time_until_handshake([str(launcher)], env))
-    cold = Variant(f"launch, {WARM}=0", lambda: time_until_handshake([str(launcher)], cold_env))
+    warm = Variant(
+        f"launch, {WARM} unset", lambda: time_until_handshake([str(launcher)], env, tmpdir)
+    )
+    cold = Variant(
+        f"launch, {WARM}=0", lambda: time_until_handshake([str(launcher)], cold_env, tmpdir)
+    )
     run_round_robin([floor, warm, cold], runs)
     return {
         variant.label: {"median_ms": variant.median_ms, "samples_s": variant.samples}

@@ -35,6 +35,7 @@ from benchmarks.private import private_installation
 from benchmarks.startup import (
     Variant,
     plugin_env,
+    print_variants,
     run_round_robin,
     time_until_exit,
     time_until_handshake,
@@ -42,10 +43,9 @@ from benchmarks.startup import (
 from provider import __version__
 from provider.cli import PROVIDER_ADDRESS
 from provider.install import install_into_mirror, platform_dir
+from tests.goplugin import make_identity
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # the tests' go-plugin certificate helper, shared
-from tests.goplugin import make_identity  # noqa: E402
 
 DEFAULT_ZIP = ROOT / "dist" / f"terraform-provider-humanitec_{__version__}_{platform_dir()}.zip"
 
@@ -100,13 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"Cold start, Popen -> handshake ({options.runs} runs each, round-robin); {size:.1f} MB zip"
     )
-    width = max(len(v.label) for v in variants)
-    print(f"{'variant':<{width}}  {'median ms':>9}  {'min ms':>7}  {'max ms':>7}")
-    for variant in variants:
-        print(
-            f"{variant.label:<{width}}  {variant.median_ms:>9.1f}  "
-            f"{min(variant.samples) * 1000:>7.1f}  {max(variant.samples) * 1000:>7.1f}"
-        )
+    print_variants(variants)
     paired = statistics.median(
         b - v for b, v in zip(bundle_v.samples, launcher_v.samples, strict=True)
     )

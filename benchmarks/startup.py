@@ -64,10 +64,7 @@ from provider import __version__
 from provider.cli import PROVIDER_ADDRESS
 from provider.install import install_into_mirror
 from provider.plugin.serve import MAGIC_COOKIE_VALUE
-
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # the tests' go-plugin certificate helper, shared
-from tests.goplugin import make_identity  # noqa: E402
+from tests.goplugin import make_identity
 
 TIMEOUT = 30.0
 WARMUP_ROUNDS = 2
@@ -161,6 +158,17 @@ def run_round_robin(variants: list[Variant], runs: int, warmup: int = WARMUP_ROU
             elapsed = variant.measure()
             if round_index >= warmup:
                 variant.samples.append(elapsed)
+
+
+def print_variants(variants: list[Variant]) -> None:
+    """One row per variant: median, min and max milliseconds."""
+    width = max(len(v.label) for v in variants)
+    print(f"{'variant':<{width}}  {'median ms':>9}  {'min ms':>7}  {'max ms':>7}")
+    for variant in variants:
+        print(
+            f"{variant.label:<{width}}  {variant.median_ms:>9.1f}  "
+            f"{min(variant.samples) * 1000:>7.1f}  {max(variant.samples) * 1000:>7.1f}"
+        )
 
 
 def top_level(modules: list[str]) -> set[str]:
@@ -298,13 +306,7 @@ def main(argv: list[str] | None = None) -> int:
             f"launcher {installed.launcher.name}: {installed.launcher.read_text().splitlines()[0]}"
         )
         print()
-        width = max(len(v.label) for v in variants)
-        print(f"{'variant':<{width}}  {'median ms':>9}  {'min ms':>7}  {'max ms':>7}")
-        for variant in variants:
-            print(
-                f"{variant.label:<{width}}  {variant.median_ms:>9.1f}  "
-                f"{min(variant.samples) * 1000:>7.1f}  {max(variant.samples) * 1000:>7.1f}"
-            )
+        print_variants(variants)
         print()
         print("ratio (of medians) [median of per-round ratios]   difference of medians")
         for baseline, name in ((grpc_floor, "import grpc"), (eager, "eager imports")):

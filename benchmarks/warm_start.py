@@ -51,16 +51,14 @@ from benchmarks.startup import (
     Variant,
     launch_until_handshake,
     plugin_env,
+    print_variants,
     run_round_robin,
     time_until_exit,
 )
 from provider import __version__
 from provider.cli import PROVIDER_ADDRESS
 from provider.install import install_into_mirror
-
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # the tests' go-plugin certificate helper, shared
-from tests.goplugin import make_identity  # noqa: E402
+from tests.goplugin import make_identity
 
 TIMEOUT = 30.0
 WARM_WAIT_SECONDS = 30.0
@@ -143,18 +141,13 @@ def main(argv: list[str] | None = None) -> int:
         f"python {sys.version.split()[0]}; {os.cpu_count()} CPUs; "
         f"load average {load_before[0]:.2f} before, {load_after[0]:.2f} after\n"
     )
-    width = max(len(v.label) for v in variants)
-    print(f"{'variant':<{width}}  {'median ms':>9}  {'min ms':>7}  {'max ms':>7}")
-    for variant in variants:
-        print(
-            f"{variant.label:<{width}}  {variant.median_ms:>9.1f}  "
-            f"{min(variant.samples) * 1000:>7.1f}  {max(variant.samples) * 1000:>7.1f}"
-        )
+    print_variants(variants)
     figures: dict[str, object] = {
         "runs": options.runs,
         "median_ms": {v.label: round(v.median_ms, 1) for v in variants},
     }
     print('\nratio of medians to "import grpc" [median of per-round ratios]   target')
+    width = max(len(v.label) for v in variants)
     for variant, target, name in ((warm, 0.5, "warm"), (cold, 1.25, "cold"), (none, 1.25, "none")):
         ratio = variant.median_ms / floor.median_ms
         paired = statistics.median(

@@ -327,7 +327,8 @@ def test_api_cost_measures_every_client_against_the_stdlib_floor() -> None:
     labels = {f"{name}, {n}" for name in CLIENTS for n in ("1 thread", "10 threads")}
     assert set(result["us_per_request"]) == labels
     assert all(us > 0 for us in result["us_per_request"].values())
-    assert result["over_http_client"]["http.client, 1 thread"] == 1.0
+    assert result["requests"] == 200
+    assert all(ratio > 0 for ratio in result["over_http_client"].values())
     assert len(table(result)) == 2 + len(labels)
 
 
