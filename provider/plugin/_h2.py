@@ -31,12 +31,12 @@ END_STREAM = ACK = 0x1
 END_HEADERS, PADDED, PRIORITY_FLAG = 0x4, 0x8, 0x20
 
 # Settings identifiers.
-HEADER_TABLE_SIZE, MAX_CONCURRENT_STREAMS, INITIAL_WINDOW_SIZE = 0x1, 0x3, 0x4
-MAX_FRAME_SIZE, MAX_HEADER_LIST_SIZE = 0x5, 0x6
+HEADER_TABLE_SIZE, ENABLE_PUSH, MAX_CONCURRENT_STREAMS = 0x1, 0x2, 0x3
+INITIAL_WINDOW_SIZE, MAX_FRAME_SIZE = 0x4, 0x5
 
 # Error codes.
 NO_ERROR, PROTOCOL_ERROR, FLOW_CONTROL_ERROR, FRAME_SIZE_ERROR = 0x0, 0x1, 0x3, 0x6
-STREAM_CLOSED, REFUSED_STREAM, CANCEL, COMPRESSION_ERROR = 0x5, 0x7, 0x8, 0x9
+STREAM_CLOSED, COMPRESSION_ERROR = 0x5, 0x9
 
 _HEADER = struct.Struct(">HBBBI")  # 24-bit length as 16 + 8 bits, type, flags, stream id
 _MAX_WINDOW = 2**31 - 1
@@ -50,9 +50,7 @@ class Status:
     """The gRPC status codes we send."""
 
     OK = 0
-    CANCELLED = 1
     UNKNOWN = 2
-    INVALID_ARGUMENT = 3
     RESOURCE_EXHAUSTED = 8
     UNIMPLEMENTED = 12
     INTERNAL = 13
@@ -112,7 +110,14 @@ class Connection:
         # client never waits for us; the connection window is raised the same way.
         settings = struct.pack(
             ">HIHIHI",
-            *(0x2, 0, MAX_CONCURRENT_STREAMS, _STREAM_LIMIT, INITIAL_WINDOW_SIZE, _MAX_WINDOW),
+            *(
+                ENABLE_PUSH,
+                0,
+                MAX_CONCURRENT_STREAMS,
+                _STREAM_LIMIT,
+                INITIAL_WINDOW_SIZE,
+                _MAX_WINDOW,
+            ),
         )
         self._frame(SETTINGS, 0, 0, settings)
         self._frame(WINDOW_UPDATE, 0, 0, struct.pack(">I", _MAX_WINDOW - _DEFAULT_WINDOW))

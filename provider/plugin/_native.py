@@ -32,6 +32,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from ._h2 import Call, Connection, PeerProtocolError, Status
+from ._tls_context import describe_error
 
 __all__ = ["NativeServer"]
 
@@ -134,7 +135,7 @@ class NativeServer:
                     return  # stop() shut the listener down
                 # Out of descriptors, or a connection that died before we took it: the
                 # listener is fine, and Terraform may connect again.
-                logger.debug("accept failed: %s", _describe(exc))
+                logger.debug("accept failed: %s", describe_error(exc))
                 time.sleep(_ACCEPT_RETRY_SECONDS)
                 continue
             with self._lock:
@@ -156,7 +157,7 @@ class NativeServer:
         try:
             served.run()
         except Exception as exc:  # a connection's failure must not reach the thread excepthook
-            logger.debug("connection %d: failed: %s", served.number, _describe(exc))
+            logger.debug("connection %d: failed: %s", served.number, describe_error(exc))
         finally:
             served.close()
             with self._lock:
@@ -173,26 +174,15 @@ class NativeServer:
         unary = self._unary.get(call.path)
         if unary is not None:
             if self._inline(call.path, call.message):
-                _answer(conn, call.stream_id, lambda: unary(call.message, None))
+                _unary_answer(unary, call)(conn)
             else:
-                self._pool.submit(self._unary_in_pool, unary, call, served)
+                self._pool.submit(lambda: served.post(_unary_answer(unary, call)))
             return
         streaming = self._streaming.get(call.path)
         if streaming is not None:
             self._pool.submit(self._stream_in_pool, streaming, call, served)
             return
         conn.fail(call.stream_id, Status.UNIMPLEMENTED, f"unknown method {call.path}")
-
-    @staticmethod
-    def _unary_in_pool(handler: UnaryHandler, call: Call, served: _Served) -> None:
-        try:
-            answer = handler(call.message, None)
-        except Exception as exc:  # our handlers catch everything; this is the last line
-            logger.exception("%s failed", call.path)
-            detail = _describe(exc)
-            served.post(lambda conn: conn.fail(call.stream_id, Status.UNKNOWN, detail))
-            return
-        served.post(lambda conn: conn.respond(call.stream_id, answer))
 
     @staticmethod
     def _stream_in_pool(handler: StreamHandler, call: Call, served: _Served) -> None:
@@ -205,20 +195,21 @@ class NativeServer:
                 )
         except Exception as exc:
             logger.exception("%s failed", call.path)
-            detail = _describe(exc)
+            detail = describe_error(exc)
             served.post(lambda conn: conn.finish(call.stream_id, Status.UNKNOWN, detail))
             return
         served.post(lambda conn: conn.finish(call.stream_id, Status.OK))
 
 
-def _answer(conn: Connection, stream_id: int, compute: Callable[[], bytes]) -> None:
+def _unary_answer(handler: UnaryHandler, call: Call) -> Callable[[Connection], None]:
+    """Run ``handler`` on ``call``; what then answers it on the connection."""
     try:
-        answer = compute()
-    except Exception as exc:
-        logger.exception("inline call failed")
-        conn.fail(stream_id, Status.UNKNOWN, _describe(exc))
-        return
-    conn.respond(stream_id, answer)
+        answer = handler(call.message, None)
+    except Exception as exc:  # our handlers catch everything; this is the last line
+        logger.exception("%s failed", call.path)
+        detail = describe_error(exc)
+        return lambda conn: conn.fail(call.stream_id, Status.UNKNOWN, detail)
+    return lambda conn: conn.respond(call.stream_id, answer)
 
 
 class _Served:
@@ -296,7 +287,7 @@ class _Served:
                 return False
             tls.do_handshake()
         except (OSError, ValueError) as exc:
-            logger.debug("connection %d: handshake failed: %s", self.number, _describe(exc))
+            logger.debug("connection %d: handshake failed: %s", self.number, describe_error(exc))
             return False
         nodelay = tls.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
         logger.debug(
@@ -335,7 +326,7 @@ class _Served:
                     except (ssl.SSLWantReadError, ssl.SSLWantWriteError, BlockingIOError):
                         data = None
                     except (ssl.SSLError, OSError) as exc:
-                        return _describe(exc)
+                        return describe_error(exc)
                     if data == b"":
                         return "end of stream"
                     if data:
@@ -350,7 +341,7 @@ class _Served:
                 try:
                     _send(sock, out)
                 except (ssl.SSLError, OSError) as exc:
-                    return _describe(exc)
+                    return describe_error(exc)
                 if conn.closed and not conn.active_streams and not out:
                     return "client went away"
                 events = selectors.EVENT_READ | (selectors.EVENT_WRITE if out else 0)
@@ -372,9 +363,3 @@ def _send(sock: socket.socket, out: bytearray) -> None:
         except (ssl.SSLWantWriteError, ssl.SSLWantReadError, BlockingIOError):
             return
         del out[:sent]
-
-
-def _describe(exc: BaseException) -> str:
-    """The exception's class and OpenSSL reason: enough to debug, nothing from the peer."""
-    reason = getattr(exc, "reason", None) or getattr(exc, "strerror", None)
-    return f"{type(exc).__name__}({reason})" if reason else type(exc).__name__

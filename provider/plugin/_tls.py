@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from provider.plugin._certificate import ServerCertificate
-from provider.plugin._tls_context import server_context
+from provider.plugin._tls_context import describe_error, server_context
 
 __all__ = ["MutualTLSProxy"]
 
@@ -77,7 +77,9 @@ class MutualTLSProxy:
         """
         if self._thread is not None:
             raise RuntimeError("MutualTLSProxy.start() called twice")
-        context = self._ssl_context()
+        context = server_context(
+            self._server_certificate, self._client_certificate_pem, self._workdir
+        )
         started: Future[tuple[str, int]] = Future()
         self._thread = threading.Thread(
             target=lambda: asyncio.run(self._serve(context, started)), name="tls-proxy", daemon=True
@@ -94,9 +96,6 @@ class MutualTLSProxy:
             loop.call_soon_threadsafe(stopping.set)
         thread.join(_START_TIMEOUT)
         self._loop = self._stopping = None
-
-    def _ssl_context(self) -> ssl.SSLContext:
-        return server_context(self._server_certificate, self._client_certificate_pem, self._workdir)
 
     async def _serve(self, context: ssl.SSLContext, started: Future[tuple[str, int]]) -> None:
         try:
@@ -149,7 +148,7 @@ class MutualTLSProxy:
             raw.abort()
             if not isinstance(exc, Exception):
                 raise
-            logger.debug("connection %d: handshake failed: %s", number, _describe(exc))
+            logger.debug("connection %d: handshake failed: %s", number, describe_error(exc))
             return
         assert tls is not None
         client.connection_made(tls)
@@ -165,7 +164,7 @@ class MutualTLSProxy:
             try:
                 _, backend = await loop.create_unix_connection(_Pipe, self._backend)
             except OSError as exc:
-                logger.debug("connection %d: backend unreachable: %s", number, _describe(exc))
+                logger.debug("connection %d: backend unreachable: %s", number, describe_error(exc))
                 return
             pipes.append(backend)
             client.link(backend)
@@ -236,7 +235,7 @@ class _Pipe(asyncio.Protocol):
         return False  # close this side; the handler closes the other
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self._end(_describe(exc) if exc is not None else "end of stream")
+        self._end(describe_error(exc) if exc is not None else "end of stream")
         if not self.lost.done():
             self.lost.set_result(None)
 
@@ -273,13 +272,7 @@ async def _close(pipes: list[_Pipe]) -> None:
             transport.abort()
 
 
-def _describe(exc: BaseException) -> str:
-    """The exception's class and OpenSSL reason: enough to debug, nothing from the peer."""
-    reason = getattr(exc, "reason", None) or getattr(exc, "strerror", None)
-    return f"{type(exc).__name__}({reason})" if reason else type(exc).__name__
-
-
 def _log_loop_exception(_loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
     exc = context.get("exception")
-    detail = _describe(exc) if exc is not None else ""
+    detail = describe_error(exc) if exc is not None else ""
     logger.debug("event loop: %s %s", context.get("message"), detail)

@@ -10,10 +10,12 @@ import os
 import secrets
 import ssl
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from provider.plugin._certificate import ServerCertificate
+if TYPE_CHECKING:
+    from provider.plugin._certificate import ServerCertificate
 
-__all__ = ["server_context"]
+__all__ = ["describe_error", "server_context"]
 
 
 def server_context(
@@ -41,3 +43,9 @@ def server_context(
     finally:
         path.unlink()
     return context
+
+
+def describe_error(exc: BaseException) -> str:
+    """The exception's class and OpenSSL reason: enough to debug, nothing from the peer."""
+    reason = getattr(exc, "reason", None) or getattr(exc, "strerror", None)
+    return f"{type(exc).__name__}({reason})" if reason else type(exc).__name__

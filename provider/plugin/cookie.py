@@ -1,7 +1,7 @@
 """go-plugin's magic cookie: how a process knows Terraform started it.
 
-Its own module, importing only ``os``, so a launcher can ask before paying for
-grpc (``serve`` imports it from here).
+Its own module, importing only ``os``, so a launcher can ask before it imports the
+provider (``serve`` imports it from here).
 """
 
 from __future__ import annotations

@@ -114,12 +114,12 @@ def serve(make_provider: Callable[[], Provider], environ: Mapping[str, str] = os
     workdir = _private_dir()
     shutdown = threading.Event()
     try:
-        # Keep the server referenced: a collected grpc.Server stops serving.
-        server, line = _start(make_provider(), environ, workdir, shutdown)
+        # Keep ``stop`` referenced: it holds the server, and a collected grpc.Server stops.
+        stop, line = _start(make_provider(), environ, workdir, shutdown)
         sys.stdout.write(line)
         sys.stdout.flush()
         _wait_for_shutdown(shutdown, parent)
-        del server
+        del stop
     except BaseException:
         logger.exception("provider server failed")
         _exit(workdir, 1)
@@ -202,23 +202,24 @@ def _exit(workdir: Path, status: int) -> NoReturn:
 
 def _start(
     provider: Provider, environ: Mapping[str, str], workdir: Path, shutdown: threading.Event
-) -> tuple[object, str]:
-    """Start serving; return the server (to keep referenced) and the handshake line."""
+) -> tuple[Callable[[], object], str]:
+    """Start serving; return what stops the server, and the handshake line."""
     client_cert = environ.get("PLUGIN_CLIENT_CERT", "")
     socket_path = workdir / "grpc.sock"
     if not client_cert:  # Terraform runs with TF_DISABLE_PLUGIN_TLS: plaintext and no cert
-        server = _start_plaintext(provider, environ, socket_path, shutdown)
-        return server, handshake_line("unix", str(socket_path), None)
+        stop = _start_plaintext(provider, environ, socket_path, shutdown)
+        return stop, handshake_line("unix", str(socket_path), None)
     from ._certificate import make_server_certificate
     from ._tls_context import server_context
 
     certificate = make_server_certificate()
     if _wants_grpcio(environ):
-        grpc_server = _start_grpc(provider, f"unix:{socket_path}", shutdown)
-        return grpc_server, _start_tls(certificate, client_cert, socket_path, workdir)
+        server = _start_grpc(provider, f"unix:{socket_path}", shutdown)
+        line = _start_tls(certificate, client_cert, socket_path, workdir)
+        return lambda: server.stop(None), line
     native = _native_server(provider, shutdown)
     host, port = native.listen_tls(server_context(certificate, client_cert, workdir))
-    return native, handshake_line("tcp", f"{host}:{port}", certificate.der)
+    return native.stop, handshake_line("tcp", f"{host}:{port}", certificate.der)
 
 
 def _start_plaintext(

@@ -61,7 +61,7 @@ from .rpc import internal_error as _internal_error
 from .rpc import unary_rpc as _rpc
 from .schema import Schema
 
-__all__ = ["COMPUTE_ONLY_RPCS", "ProviderServicer"]
+__all__ = ["ProviderServicer"]
 
 logger = logging.getLogger("provider.plugin")
 
@@ -117,7 +117,7 @@ class ProviderServicer:
         resource = self._resources.get(request.type_name)
         if resource is None:
             return True
-        calls = getattr(resource, "plan_calls_api", "always")
+        calls = resource.plan_calls_api
         if calls == "creates":
             return not _is_null(request.prior_state)
         return calls == "never" or _is_null(request.proposed_new_state)  # a destroy: no call

@@ -207,6 +207,7 @@ def test_a_request_that_is_not_grpc_is_refused_with_an_error() -> None:
     block = client.headers_block(PATH, **{"grpc-encoding": "gzip"})
     (call,) = conn.receive(frame(HEADERS, END_HEADERS | END_STREAM, 1, block))
     assert call.error is not None
+    assert call.error[0] == Status.UNIMPLEMENTED
 
 
 @pytest.mark.parametrize(
