@@ -29,7 +29,6 @@ fork server must never hold a lock in another.
 from __future__ import annotations
 
 import array
-import asyncio
 import contextlib
 import fcntl
 import importlib
@@ -37,10 +36,10 @@ import os
 import selectors
 import signal
 import socket
-import ssl
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import NoReturn
 
 from provider.plugin._certificate import (
@@ -48,6 +47,7 @@ from provider.plugin._certificate import (
     make_server_certificate,
     prepare_server_certificate,
 )
+from provider.plugin._tls_context import server_context
 
 from .protocol import (
     FDS_PER_REQUEST,
@@ -72,7 +72,7 @@ PRELOAD = (
     "provider.plugin.serve",
     "provider.plugin.servicer",
     "provider.plugin._certificate",
-    "provider.plugin._tls",
+    "provider.plugin._tls_context",
     "provider.plugin._native",
     "provider.plugin.genconfig",
     "provider.plugin.cty.msgpack_codec",
@@ -134,10 +134,11 @@ def main(directory: str, key: str, idle_seconds: float) -> NoReturn:
 def preload(directory: str) -> None:
     """Import what any launch may need and warm what is lazily set up once per process.
 
-    The schema caches, OpenSSL's own initialisation (a throwaway TLS server context, with a
-    throwaway key, loaded from a 0600 file in our private ``directory``) and asyncio's event
-    loop machinery: ~3 ms of each child's TLS start. No thread survives it, and no gRPC
-    server or channel is ever made here.
+    The schema caches and OpenSSL's own initialisation (a throwaway TLS server context as a
+    launch makes one, with a throwaway key, its file in our private ``directory``). No thread
+    survives it, and no server or channel is ever made here. grpcio's server and its TLS
+    terminator (``HUMANITEC_PROVIDER_SERVER=grpcio``) are imported after the fork, by the
+    children that want them.
     """
     for name in PRELOAD:
         importlib.import_module(name)
@@ -146,18 +147,7 @@ def preload(directory: str) -> None:
 
     ProviderServicer(HumanitecProvider()).handlers()["GetProviderSchema"](b"", None)
     certificate = make_server_certificate()
-    pem = f"{directory}/warm-up.{os.getpid()}.pem"
-    fd = os.open(pem, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        os.write(fd, certificate.cert_pem + certificate.key_pem)
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.load_cert_chain(pem)
-        context.load_verify_locations(cadata=certificate.cert_pem.decode())
-        context.set_alpn_protocols(["h2"])
-    finally:
-        os.close(fd)
-        os.unlink(pem)
-    asyncio.new_event_loop().close()
+    server_context(certificate, certificate.cert_pem.decode(), Path(directory))
 
 
 def _listen(socket_path: str) -> socket.socket:
