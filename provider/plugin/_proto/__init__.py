@@ -1,8 +1,9 @@
 """Generated tfplugin6 and go-plugin stubs (``make proto``), and one import-time saving.
 
 protobuf's ``descriptor_pool`` imports ``internal.python_message`` (which pulls in
-``text_format``, the pure-Python decoder and ``pickle``: about a fifth of a cold launch) only
-for the pure-Python backend. With the upb backend nothing touches it, so it is loaded lazily:
+``text_format``, the pure-Python decoder and ``pickle``) only for the pure-Python backend:
+``python -I -X importtime -c "import provider.plugin.serve"`` showed the stubs' first import
+at 27-37 ms cumulative with it and 12 ms without. With the upb backend nothing touches it, so it is loaded lazily:
 the first attribute access, if any ever comes, imports it for real.
 """
 
