@@ -25,25 +25,19 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import tempfile
 import zipfile
 from pathlib import Path
 
-from cryptography.hazmat.primitives.asymmetric import ec
-
-from benchmarks.private import private_installation
 from benchmarks.startup import (
     Variant,
-    plugin_env,
+    launch_setup,
     print_variants,
     run_round_robin,
     time_until_exit,
     time_until_handshake,
 )
 from provider import __version__
-from provider.cli import PROVIDER_ADDRESS
-from provider.install import install_into_mirror, platform_dir
-from tests.goplugin import make_identity
+from provider.install import platform_dir
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -66,18 +60,9 @@ def main(argv: list[str] | None = None) -> int:
     options = parser.parse_args(argv)
     if not options.zip.is_file():
         parser.error(f"{options.zip} not found: run `make release` first")
-    with (
-        tempfile.TemporaryDirectory(prefix="bench-bundle-") as tmp,
-        private_installation(Path(tmp)),
-    ):
-        root = Path(tmp)
-        tmpdir = root / "tmp"
-        tmpdir.mkdir()
-        installed = install_into_mirror(
-            root / "mirror", source=PROVIDER_ADDRESS, version=__version__
-        )
-        bundle = unpack(options.zip, root / "bundle")
-        env = plugin_env(make_identity(ec.SECP521R1()).cert_pem.decode(), tmpdir)
+    with launch_setup("bench-bundle-") as setup:
+        tmpdir, installed, env = setup.tmpdir, setup.installed, setup.env
+        bundle = unpack(options.zip, setup.root / "bundle")
         bundle_v = Variant(
             "release bundle -> handshake", lambda: time_until_handshake([str(bundle)], env, tmpdir)
         )

@@ -45,6 +45,7 @@ Run: ``.venv/bin/python -m benchmarks.startup [--runs N]`` (default 15), or ``ma
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -53,7 +54,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -62,7 +63,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from benchmarks.private import private_installation
 from provider import __version__
 from provider.cli import PROVIDER_ADDRESS
-from provider.install import install_into_mirror
+from provider.install import InstallResult, install_into_mirror
 from provider.plugin.serve import MAGIC_COOKIE_VALUE
 from tests.goplugin import make_identity
 
@@ -138,6 +139,35 @@ def launch_until_handshake(
             f"stderr {stderr.decode(errors='replace')}"
         )
     return elapsed, stderr.decode(errors="replace")
+
+
+@dataclass(frozen=True)
+class LaunchSetup:
+    """A private installation to launch, with go-plugin's environment for it."""
+
+    root: Path
+    tmpdir: Path  # the launches' TMPDIR, emptied after each one
+    installed: InstallResult
+    env: dict[str, str]  # with a P-521 client certificate, as Terraform's
+    warm_dir: Path
+
+
+@contextlib.contextmanager
+def launch_setup(prefix: str) -> Iterator[LaunchSetup]:
+    """Install the provider into a temporary mirror of a private installation (warm processes
+    included, stopped on the way out)."""
+    with (
+        tempfile.TemporaryDirectory(prefix=prefix) as tmp,
+        private_installation(Path(tmp)) as warm_dir,
+    ):
+        root = Path(tmp)
+        tmpdir = root / "tmp"
+        tmpdir.mkdir()
+        installed = install_into_mirror(
+            root / "mirror", source=PROVIDER_ADDRESS, version=__version__
+        )
+        env = plugin_env(make_identity(ec.SECP521R1()).cert_pem.decode(), tmpdir)
+        yield LaunchSetup(root, tmpdir, installed, env, warm_dir)
 
 
 @dataclass
@@ -262,17 +292,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--runs must be at least 1")
 
     python = sys.executable
-    with (
-        tempfile.TemporaryDirectory(prefix="bench-startup-") as tmp,
-        private_installation(Path(tmp)),
-    ):
-        root = Path(tmp)
-        tmpdir = root / "tmp"
-        tmpdir.mkdir()
-        installed = install_into_mirror(
-            root / "mirror", source=PROVIDER_ADDRESS, version=__version__
-        )
-        env = plugin_env(make_identity(ec.SECP521R1()).cert_pem.decode(), tmpdir)
+    with launch_setup("bench-startup-") as setup:
+        tmpdir, installed, env = setup.tmpdir, setup.installed, setup.env
         launcher = [str(installed.launcher)]
 
         def until_exit(code: str) -> Callable[[], float]:

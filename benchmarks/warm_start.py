@@ -38,27 +38,19 @@ import json
 import os
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-from cryptography.hazmat.primitives.asymmetric import ec
-
-from benchmarks.private import private_installation
 from benchmarks.startup import (
     WARMUP_ROUNDS,
     Variant,
+    launch_setup,
     launch_until_handshake,
-    plugin_env,
     print_variants,
     run_round_robin,
     time_until_exit,
 )
-from provider import __version__
-from provider.cli import PROVIDER_ADDRESS
-from provider.install import install_into_mirror
-from tests.goplugin import make_identity
 
 TIMEOUT = 30.0
 WARM_WAIT_SECONDS = 30.0
@@ -83,17 +75,9 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--runs must be at least 1")
 
     python = sys.executable
-    with (
-        tempfile.TemporaryDirectory(prefix="bench-warm-") as tmp,
-        private_installation(Path(tmp)) as warm_dir,
-    ):
-        root = Path(tmp)
-        tmpdir = root / "tmp"
-        tmpdir.mkdir()
-        installed = install_into_mirror(
-            root / "mirror", source=PROVIDER_ADDRESS, version=__version__
-        )
-        env = plugin_env(make_identity(ec.SECP521R1()).cert_pem.decode(), tmpdir)
+    with launch_setup("bench-warm-") as setup:
+        root, tmpdir, installed, env = setup.root, setup.tmpdir, setup.installed, setup.env
+        warm_dir = setup.warm_dir
         warm_env = {**env, "TF_LOG_PROVIDER": "info"}  # says who served it; not timed
         cold_env = {**env, "HUMANITEC_PROVIDER_WARM": "0"}
         none_dir = root / "none"
