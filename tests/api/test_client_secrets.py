@@ -42,7 +42,11 @@ def assert_token_absent(error: BaseException, caplog: pytest.LogCaptureFixture) 
 
 def with_bad_auth_header(client: HumanitecClient) -> HumanitecClient:
     # The constructor now refuses such a token; this reproduces what h11 saw before.
-    client._http.headers["Authorization"] = f"Bearer {TOKEN}\n"
+    sender = client._sender
+    sender._headers = [
+        (name, f"Bearer {TOKEN}\n" if name.lower() == "authorization" else value)
+        for name, value in sender._headers
+    ]
     return client
 
 
