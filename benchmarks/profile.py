@@ -39,14 +39,14 @@ PROFILE_VARIABLE = "BENCH_PROFILE_DIR"
 _THREAD = re.compile(r"^(?:process \d+:[^;]*;)?thread \((?:0x)?[0-9A-Fa-f]+\);?")
 # py-spy reports native thread ids, not names: a thread is known by what it runs.
 _ROLES = (
-    ("_tls.py", "tls proxy"),
-    ("_unary_response_in_pool", "rpc handlers"),
-    ("concurrent/futures/thread.py", "rpc pool idle/hand-off"),
+    ("_Served.run", "connection (TLS, HTTP/2, inline RPCs)"),
+    ("concurrent/futures/thread.py", "rpc pool (API-calling RPCs)"),
+    ("_tls.py", "tls proxy (grpcio server)"),
     ("grpc/_server.py", "grpc server loop"),
 )
 
 
-def profiling_launcher(launcher: Path, py_spy: str, rate: int) -> None:
+def profiling_launcher(launcher: Path, py_spy: str, rate: int, *, gil: bool = False) -> None:
     """Replace ``launcher`` by a script that runs it under py-spy when BENCH_PROFILE_DIR is set."""
     real = launcher.with_name(launcher.name + ".real")
     launcher.rename(real)
@@ -54,6 +54,7 @@ def profiling_launcher(launcher: Path, py_spy: str, rate: int) -> None:
     # which Terraform reads for the handshake line. Samples start a few ms after exec.
     spy = (
         f"{shlex.quote(py_spy)} record --threads --nonblocking -r {rate} --format raw "
+        f"{'--gil ' if gil else ''}"
         f'-o "${PROFILE_VARIABLE}/$child.txt" --pid "$child" >/dev/null 2>&1 &'
     )
     launcher.write_text(
@@ -109,6 +110,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n", type=int, default=300, help="resources (default 300)")
     parser.add_argument("--rate", type=int, default=250, help="samples per second (default 250)")
     parser.add_argument("--top", type=int, default=25, help="functions listed (default 25)")
+    parser.add_argument(
+        "--gil",
+        action="store_true",
+        help="sample only the thread holding the GIL: Python's CPU, without idle waits "
+        "that py-spy counts as active (select, locks)",
+    )
+    parser.add_argument(
+        "--keep", type=Path, help="copy py-spy's raw samples (one file per launch) here"
+    )
     options = parser.parse_args(argv)
     unknown = [c for c in options.commands if c not in ARGS]
     if unknown:
@@ -133,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
         installed = install_into_mirror(
             root / "mirror", source=PROVIDER_ADDRESS, version=__version__
         )
-        profiling_launcher(installed.launcher, py_spy, options.rate)
+        profiling_launcher(installed.launcher, py_spy, options.rate, gil=options.gil)
         cli_config = root / "terraform.tfrc"
         cli_config.write_text(installed.cli_config(), encoding="utf-8")
         extra = {"HUMANITEC_API_PREFIX": server.url, "HUMANITEC_ORG": org, "HUMANITEC_TOKEN": token,
@@ -153,6 +163,8 @@ def main(argv: list[str] | None = None) -> int:
                 f"{run.provider_cpu:.2f} s (under py-spy), Terraform CPU {run.terraform_cpu:.2f} s"
             )
             print(summarize(directory, options.top))
+            if options.keep:
+                shutil.copytree(directory, options.keep / command.replace(" ", "_"))
     return 0
 
 
