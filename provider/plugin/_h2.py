@@ -227,10 +227,7 @@ class Connection:
         assert self._continuing is not None
         stream_id, flags, block = self._continuing
         self._continuing = None
-        try:  # always decode: the block updates the client's dynamic table we mirror
-            headers = self._decoder.decode(bytes(block))
-        except HPACKError as exc:
-            raise PeerProtocolError(COMPRESSION_ERROR, f"undecodable headers: {exc}") from None
+        fields = self._decode_fields(block)
         stream = self._streams.get(stream_id)
         if stream is not None:  # trailers from the client: gRPC sends none, ignore them
             if stream.complete:
@@ -243,7 +240,6 @@ class Connection:
         self._last_stream = stream_id
         stream = _Stream(stream_id, self._peer_initial)
         self._streams[stream_id] = stream
-        fields = {str(name): str(value) for name, value in headers}
         stream.path = fields.get(":path", "")
         if fields.get(":method") != "POST" or not stream.path.startswith("/"):
             stream.error = (Status.INTERNAL, "not a gRPC request")
@@ -255,6 +251,23 @@ class Connection:
             stream.error = (Status.RESOURCE_EXHAUSTED, "too many concurrent calls")
         if flags & END_STREAM:
             self._complete(stream, calls)
+
+    def _decode_fields(self, block: bytearray) -> dict[str, str]:
+        """The header block's fields; always decoded, as it may update the dynamic table."""
+        try:
+            if block and all(byte > 0x80 and byte != 0xFF for byte in block):
+                # Only one-byte indexed fields, as grpc-go sends once its table is warm
+                # (``83 87 be c7 ...``): they change no table, so look them up directly;
+                # hpack's general decoder costs several times more per block.
+                entry = self._decoder.header_table.get_by_index
+                pairs = [entry(byte & 0x7F) for byte in block]
+                if sum(32 + len(n) + len(v) for n, v in pairs) > _MAX_HEADER_BLOCK:
+                    raise PeerProtocolError(COMPRESSION_ERROR, "header list too large")
+                return {name.decode(): value.decode() for name, value in pairs}
+            headers = self._decoder.decode(bytes(block))
+        except (HPACKError, UnicodeDecodeError) as exc:
+            raise PeerProtocolError(COMPRESSION_ERROR, f"undecodable headers: {exc}") from None
+        return {str(name): str(value) for name, value in headers}
 
     def _on_data(self, flags: int, stream_id: int, payload: bytes, calls: list[Call]) -> None:
         if stream_id == 0:

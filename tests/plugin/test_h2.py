@@ -31,6 +31,12 @@ from tests.h2client import (
 )
 
 PATH = "/tfplugin6.Provider/PlanResourceChange"
+FIELDS = [
+    (":method", "POST"),
+    (":scheme", "https"),
+    (":authority", "localhost"),
+    ("te", "trailers"),
+]
 
 
 def connect(**settings: int) -> tuple[Connection, Client, list[Frame]]:
@@ -80,6 +86,54 @@ def test_the_clients_dynamic_table_is_followed_across_calls() -> None:
         "/tfplugin6.Provider/ReadResource",
         PATH,
     ]
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from([PATH, "/tfplugin6.Provider/ReadResource", "/plugin.GRPCStdio/Stream"]),
+            st.sampled_from(["application/grpc", "application/grpc+proto", "text/plain"]),
+        ),
+        min_size=1,
+        max_size=12,
+    )
+)
+def test_header_blocks_decode_alike_whether_fully_indexed_or_not(
+    requests: list[tuple[str, str]],
+) -> None:
+    # grpc-go's blocks are all one-byte indexes once its table is warm, which the server
+    # looks up directly; new paths insert entries and shift every dynamic index.
+    conn, client, _ = connect()
+    indexed = 0
+    for number, (path, content_type) in enumerate(requests):
+        stream_id = 2 * number + 1
+        block = bytes(
+            client.encoder.encode([*FIELDS, (":path", path), ("content-type", content_type)])
+        )
+        indexed += all(byte > 0x80 for byte in block)
+        (call,) = conn.receive(
+            frame(HEADERS, END_HEADERS, stream_id, block)
+            + frame(DATA, END_STREAM, stream_id, grpc_message(b"m"))
+        )
+        assert call.path == path
+        assert (call.error is None) == content_type.startswith("application/grpc")
+    assert indexed >= len(requests) - len({r for r in requests})  # every repeat is indexed
+
+
+def test_indexed_fields_over_the_header_list_limit_end_the_connection() -> None:
+    conn, client, _ = connect()
+    big = bytes(client.encoder.encode([("x-big", "v" * 4000)]))  # inserted at index 62
+    conn.receive(frame(HEADERS, END_HEADERS, 1, big))  # not gRPC: an error call, no matter
+    with pytest.raises(PeerProtocolError, match="too large"):
+        conn.receive(frame(HEADERS, END_HEADERS, 3, b"\xbe" * 300))  # 300 x 4 KB
+    assert parse(conn.data_to_send())[-1].kind == GOAWAY
+
+
+def test_an_indexed_field_beyond_the_table_ends_the_connection() -> None:
+    conn, _, _ = connect()
+    with pytest.raises(PeerProtocolError, match="undecodable"):
+        conn.receive(frame(HEADERS, END_HEADERS, 1, b"\x83\x87\xfe"))
+    assert parse(conn.data_to_send())[-1].kind == GOAWAY
 
 
 def test_headers_split_over_continuation_with_padding_and_priority() -> None:
