@@ -172,6 +172,8 @@ class Sender:
         headers: dict[str, str],
         deadline: float,
     ) -> Reply:
+        if self._http.is_closed:  # as httpx.Client.send would say
+            raise RuntimeError("Cannot send a request, as the client has been closed.")
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise httpx.ConnectTimeout("time budget exhausted before sending")
