@@ -177,7 +177,6 @@ def summarize(groups: dict[int, dict[str, Workspace]]) -> list[dict[str, Any]]:
                 marginal = 1000 * (cpu - fixed) / (count - 1)
             wall, floor_wall = _median(mine, "wall"), _median(theirs, "wall")
             shaped_wall = _median(shaped, "wall")
-            launches = [la for run in mine for la in run.launches]
             requests = mine[-1].requests
             per_resource = {
                 key: n / count for key, n in requests.items() if not key.endswith(" app")
@@ -199,7 +198,7 @@ def summarize(groups: dict[int, dict[str, Workspace]]) -> list[dict[str, Any]]:
                     "shaped_ratio": wall / shaped_wall,
                     "shaped_terraform_cpu_s": _median(shaped, "terraform_cpu"),
                     "launches": statistics.median(len(r.launches) for r in mine),
-                    "peak_rss_mib": max((la.max_rss_kib for la in launches), default=0) / 1024,
+                    "peak_rss_mib": max(r.max_rss_kib for r in mine) / 1024,
                     "requests_per_resource": per_resource,
                     "application_checks": app_checks,
                     "invariant": invariant,

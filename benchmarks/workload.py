@@ -20,9 +20,12 @@ rotates which goes first between cycles, so a slow phase of a shared machine hit
 - ``destroy``: every resource deleted (after a refresh).
 
 Terraform's CPU comes from ``wait4`` on it (user + system of it and of every process it reaped,
-its provider processes included); the provider's from the exec wrapper of ``launches.py``; the
-difference is Terraform's own. Exit codes and the emulator's content are checked after each
-command, so a broken provider cannot produce a fast figure.
+its launchers included); the launchers' from the exec wrapper of ``launches.py``; the
+difference is Terraform's own. A warm child and the warm process are no processes of
+Terraform's: ``warm_usage.py`` reads their CPU and peak RSS around each command of a warm
+workspace, and the provider's CPU is the launchers', the warm children's and the warm
+process's. Exit codes and the emulator's content are checked after each command, so a broken
+provider cannot produce a fast figure.
 """
 
 from __future__ import annotations
@@ -40,6 +43,8 @@ from typing import Any, TypeVar
 
 from benchmarks.counting import RequestCounter
 from benchmarks.launches import LOG_VARIABLE, Launch, read_launches
+from benchmarks.warm_usage import NO_WARM, WarmUsage, since, snapshot
+from provider.warm.protocol import SWITCH_ENV, runtime_dir
 
 __all__ = ["ARGS", "COMMANDS", "KINDS", "Run", "Workspace", "config_text", "cycle", "rotated"]
 
@@ -131,23 +136,42 @@ class Run:
     """One command, measured."""
 
     wall: float
-    terraform_cpu: float  # Terraform's own: its wait4 total minus its providers'
+    terraform_cpu: float  # Terraform's own: its wait4 total minus its launchers'
     launches: tuple[Launch, ...]
     requests: dict[str, int]
+    warm: WarmUsage = NO_WARM  # what the warm process did for it (warm_usage.py)
+
+    @property
+    def launchers_cpu(self) -> float:
+        """What the exec wrapper saw: a cold launch whole, a warm one's launcher only."""
+        return sum(launch.cpu for launch in self.launches)
 
     @property
     def provider_cpu(self) -> float:
-        return sum(launch.cpu for launch in self.launches)
+        """The launchers', the warm children's and the warm process's own."""
+        return self.launchers_cpu + self.warm.cpu
+
+    @property
+    def max_rss_kib(self) -> int:
+        """The peak RSS of one provider process: a launcher, or a warm child."""
+        peaks = [la.max_rss_kib for la in self.launches]
+        return max([*peaks, *(child.max_rss_kib for child in self.warm.children)], default=0)
 
     def as_json(self) -> dict[str, Any]:
         return {
             "wall_s": self.wall,
             "terraform_cpu_s": self.terraform_cpu,
             "provider_cpu_s": self.provider_cpu,
+            "launchers_cpu_s": self.launchers_cpu,
             "launches": [
                 {"wall_s": la.wall, "cpu_s": la.cpu, "max_rss_kib": la.max_rss_kib}
                 for la in self.launches
             ],
+            "warm_children": [
+                {"cpu_s": c.cpu, "max_rss_kib": c.max_rss_kib} for c in self.warm.children
+            ],
+            "warm_process_cpu_s": self.warm.server_cpu,
+            "warm_processes_started": self.warm.servers_started,
             "requests": self.requests,
         }
 
@@ -205,16 +229,24 @@ class Workspace:
                 )
         return wall, usage.ru_utime + usage.ru_stime
 
+    @property
+    def warm_start(self) -> bool:
+        """Whether its launches may be served by warm children, whose usage must be read."""
+        return self.kind == "provider" and self.env.get(SWITCH_ENV, "1") != "0"
+
     def measure(self, command: str, counter: RequestCounter) -> Run:
         args, ok = ARGS[command]
         log = Path(self.env[LOG_VARIABLE])
         log.unlink(missing_ok=True)
+        warm_dir = Path(runtime_dir(self.env)) if self.warm_start else None
+        before = snapshot(warm_dir) if warm_dir else None
         counter.take()
         wall, total_cpu = self.terraform(*args, "-input=false", "-no-color", ok=ok)
         requests = counter.take()
+        warm = since(before) if before else NO_WARM
         launches = tuple(read_launches(log))
-        provider_cpu = sum(launch.cpu for launch in launches)
-        return Run(wall, total_cpu - provider_cpu, launches, requests)
+        launchers_cpu = sum(launch.cpu for launch in launches)  # a warm child is not Terraform's
+        return Run(wall, total_cpu - launchers_cpu, launches, requests, warm)
 
 
 def cycle(

@@ -10,7 +10,12 @@ import http.client
 import json
 import os
 import shutil
+import socket
 import subprocess
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +29,7 @@ from benchmarks.launches import LOG_VARIABLE, read_launches, wrap_launcher
 from benchmarks.report import FLOOR, markdown
 from benchmarks.rpc_cost import PATHS, RPCS, check_responses, measure
 from benchmarks.startup import plugin_env, report_modules
+from benchmarks.warm_usage import since, snapshot
 from benchmarks.whole_plan import LABELS
 from benchmarks.workload import COMMANDS, KINDS, Run, Workspace, config_text, rotated
 from provider import __version__
@@ -33,7 +39,10 @@ from provider.emulator.server import BackgroundServer
 from provider.emulator.store import WebhookStore
 from provider.install import install_into_mirror
 from provider.plugin._proto import tfplugin6_pb2 as pb
+from provider.warm.protocol import DIR_ENV
+from tests.e2e.harness import available_terraforms, terraform_env
 from tests.goplugin import make_identity
+from tests.warm import alive, stop_warm_processes, warm_pids
 
 C_OR_PYTHON = pytest.mark.parametrize("use_c", [True, False], ids=["c", "python"])
 
@@ -112,6 +121,107 @@ def test_counter_counts_every_request_by_method_and_kind() -> None:
 
         assert counter.take() == {"DELETE webhook": 1, "GET app": 1, "GET webhook": 2}
         assert counter.take() == {}
+
+
+# --- warm launches: their children and the warm process are counted ---
+
+
+@pytest.fixture
+def warm_dir() -> Iterator[Path]:
+    """A warm directory of the test's own (short: a socket path holds 107 bytes)."""
+    directory = Path(tempfile.mkdtemp(prefix="tphb-")) / "warm"
+    yield directory
+    stop_warm_processes(directory)
+    shutil.rmtree(directory.parent, ignore_errors=True)
+
+
+def _wait_until_warm(directory: Path, timeout: float = 30.0) -> int:
+    """The pid of the warm process once it listens in ``directory``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for path in directory.glob("*.sock"):
+            with socket.socket(socket.AF_UNIX) as probe:
+                if probe.connect_ex(str(path)) == 0:
+                    return next(pid for pid in warm_pids(directory) if alive(pid))
+        time.sleep(0.05)
+    raise AssertionError(f"no warm process in {directory}")
+
+
+def test_a_warm_commands_children_and_warm_process_are_counted(
+    tmp_path: Path, warm_dir: Path
+) -> None:
+    token, org, app = uuid.uuid4().hex, "org", "app"
+    store = WebhookStore()
+    store.ensure_app(org, app)
+    counter = RequestCounter(create_app(store, token))
+    installed = install_into_mirror(
+        tmp_path / "mirror", source=PROVIDER_ADDRESS, version=__version__
+    )
+    wrap_launcher(installed.launcher)
+    cli_config = tmp_path / "terraform.tfrc"
+    cli_config.write_text(installed.cli_config(), encoding="utf-8")
+    terraform = available_terraforms()[-1]  # the one on PATH, as the bench prefers
+    with BackgroundServer(counter) as server:
+        env = terraform_env(
+            cli_config,
+            {"HUMANITEC_API_PREFIX": server.url, "HUMANITEC_ORG": org,
+             "HUMANITEC_TOKEN": token, DIR_ENV: str(warm_dir)},
+        )  # fmt: skip
+        workspace = Workspace.create("provider", 1, tmp_path, terraform.argv, env, app)
+        assert workspace.warm_start
+        workspace.measure("apply (create)", counter)  # its first launch starts a warm process
+        server_pid = _wait_until_warm(warm_dir)
+        run = workspace.measure("plan", counter)
+
+    children = run.warm.children
+    assert len(children) == len(run.launches) >= 3, run.as_json()  # every launch was warm
+    assert all(child.cpu > 0 and child.max_rss_kib > 10 * 1024 for child in children)
+    assert run.warm.servers_started == 0
+    assert run.provider_cpu == pytest.approx(
+        run.launchers_cpu + sum(child.cpu for child in children) + run.warm.server_cpu
+    )
+    assert run.provider_cpu > 1.5 * run.launchers_cpu, run.as_json()  # launchers: ~40%
+    assert run.max_rss_kib == max(
+        [la.max_rss_kib for la in run.launches] + [c.max_rss_kib for c in children]
+    )
+    assert alive(server_pid)
+
+
+def test_a_warm_process_started_meanwhile_counts_from_zero_and_its_new_log_whole(
+    tmp_path: Path,
+) -> None:
+    log, lock = tmp_path / "k.log", tmp_path / "k.lock"
+    old_end = "child 7: exit 0 (cpu 9.000 s user, 9.000 s system; max rss 99.0 MiB)"
+    log.write_text(f"warm process 1 for k\n{old_end}\n" * 3, encoding="utf-8")
+    before = snapshot(tmp_path)
+    assert before.cpu == {}
+    # A new warm process (this one, for its CPU) truncates the log and starts it anew.
+    lock.write_text(f"{os.getpid()}\n", encoding="ascii")
+    log.write_text(
+        "warm process 2 for k\n"
+        "child 8: exit 0 (cpu 0.100 s user, 0.020 s system; max rss 40.0 MiB)\n"
+        "child 9: signal 15 (cpu 0.050 s user, 0.010 s system; max rss 41.5 MiB)\n",
+        encoding="utf-8",
+    )
+    usage = since(before)
+
+    assert [(c.pid, c.max_rss_kib) for c in usage.children] == [(8, 40 * 1024), (9, 42496)]
+    assert usage.children[0].cpu == pytest.approx(0.12)
+    assert usage.servers_started == 1
+    assert usage.server_cpu == pytest.approx(time.process_time(), abs=0.1)  # all of it
+
+
+def test_only_the_lines_a_command_added_are_its_children(tmp_path: Path) -> None:
+    log = tmp_path / "k.log"
+    end = "child {}: exit 0 (cpu 0.100 s user, 0.000 s system; max rss 40.0 MiB)\n"
+    log.write_text("warm process 1 for k\n" + end.format(7), encoding="utf-8")
+    before = snapshot(tmp_path)
+    with log.open("a", encoding="utf-8") as file:
+        file.write("child 8 forked (1 running)\n" + end.format(8) + "child 9: exit 0 (cpu")
+    usage = since(before)
+
+    assert [c.pid for c in usage.children] == [8]  # not 7 (before), not 9 (half written)
+    assert (usage.server_cpu, usage.servers_started) == (0.0, 0)
 
 
 # --- the report, from synthetic figures: what a reader sees must follow from the JSON ---
