@@ -3,7 +3,9 @@ provider launches with their peak RSS, and the API requests each command sent.
 
 A workspace holds ``count`` resources of one kind:
 
-- ``provider``: ``humanitec_webhook`` resources;
+- ``provider``: ``humanitec_webhook`` resources, with warm start as users get it (the
+  provider processes are forks of the warm process);
+- ``cold``: the same with ``HUMANITEC_PROVIDER_WARM=0`` (each launch imports everything);
 - ``baseline``: ``terraform_data`` with a string input, Terraform's own floor (no provider at
   all), against which the issue's targets are defined;
 - ``shaped``: ``terraform_data`` whose input has a webhook's shape (an object with a set of
@@ -46,7 +48,19 @@ from benchmarks.launches import LOG_VARIABLE, Launch, read_launches
 from benchmarks.warm_usage import NO_WARM, WarmUsage, since, snapshot
 from provider.warm.protocol import SWITCH_ENV, runtime_dir
 
-__all__ = ["ARGS", "COMMANDS", "KINDS", "Run", "Workspace", "config_text", "cycle", "rotated"]
+__all__ = [
+    "ARGS",
+    "COMMANDS",
+    "KINDS",
+    "KIND_ENV",
+    "PROVIDER_KINDS",
+    "Run",
+    "Workspace",
+    "config_text",
+    "cycle",
+    "resource_prefix",
+    "rotated",
+]
 
 COMMANDS = ("apply (create)", "plan -refresh=false", "plan", "apply (update)", "destroy")
 TIMEOUT = 1800.0
@@ -112,7 +126,15 @@ resource "terraform_data" "bench" {{
 """
 )
 
-KINDS = {"provider": PROVIDER_CONFIG, "baseline": BASELINE_CONFIG, "shaped": SHAPED_CONFIG}
+KINDS = {
+    "provider": PROVIDER_CONFIG,
+    "cold": PROVIDER_CONFIG,
+    "baseline": BASELINE_CONFIG,
+    "shaped": SHAPED_CONFIG,
+}
+PROVIDER_KINDS = ("provider", "cold")
+KIND_ENV = {"cold": {SWITCH_ENV: "0"}}
+"""What a kind changes in Terraform's environment: ``cold`` switches warm start off."""
 
 ARGS: dict[str, tuple[tuple[str, ...], tuple[int, ...]]] = {
     "apply (create)": (("apply", "-auto-approve", "-var", "rev=1"), (0,)),
@@ -128,7 +150,12 @@ ARGS: dict[str, tuple[tuple[str, ...], tuple[int, ...]]] = {
 
 def config_text(kind: str, count: int, app: str) -> str:
     """The ``main.tf`` of a workspace of ``kind`` (a key of ``KINDS``)."""
-    return KINDS[kind].format(count=count, prefix=f"bench-{count}-", app=app)
+    return KINDS[kind].format(count=count, prefix=resource_prefix(kind, count), app=app)
+
+
+def resource_prefix(kind: str, count: int) -> str:
+    """The start of each resource's id: ``provider`` and ``cold`` share one application."""
+    return f"bench-{count}-" if kind == "provider" else f"bench-{kind}-{count}-"
 
 
 @dataclass(frozen=True)
@@ -194,7 +221,8 @@ class Workspace:
         path = root / f"{kind}-{count}"
         path.mkdir()
         (path / "main.tf").write_text(config_text(kind, count, app), encoding="utf-8")
-        env = dict(env, **{LOG_VARIABLE: str(path / "launches.log")})
+        env = {k: v for k, v in env.items() if k != SWITCH_ENV}  # warm start, as users get it
+        env.update(KIND_ENV.get(kind, {}), **{LOG_VARIABLE: str(path / "launches.log")})
         workspace = cls(kind, count, path, argv, env)
         workspace.terraform("init", "-input=false", "-no-color")
         return workspace
@@ -232,7 +260,7 @@ class Workspace:
     @property
     def warm_start(self) -> bool:
         """Whether its launches may be served by warm children, whose usage must be read."""
-        return self.kind == "provider" and self.env.get(SWITCH_ENV, "1") != "0"
+        return self.kind in PROVIDER_KINDS and self.env.get(SWITCH_ENV, "1") != "0"
 
     def measure(self, command: str, counter: RequestCounter) -> Run:
         args, ok = ARGS[command]

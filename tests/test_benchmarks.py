@@ -25,11 +25,11 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from benchmarks.bench import summarize
 from benchmarks.compare import compare
 from benchmarks.counting import RequestCounter, path_kind
-from benchmarks.launches import LOG_VARIABLE, read_launches, wrap_launcher
+from benchmarks.launches import LOG_VARIABLE, Launch, read_launches, wrap_launcher
 from benchmarks.report import FLOOR, markdown
 from benchmarks.rpc_cost import PATHS, RPCS, check_responses, measure
 from benchmarks.startup import plugin_env, report_modules
-from benchmarks.warm_usage import since, snapshot
+from benchmarks.warm_usage import NO_WARM, WarmChild, WarmUsage, since, snapshot
 from benchmarks.whole_plan import LABELS
 from benchmarks.workload import COMMANDS, KINDS, Run, Workspace, config_text, rotated
 from provider import __version__
@@ -39,7 +39,7 @@ from provider.emulator.server import BackgroundServer
 from provider.emulator.store import WebhookStore
 from provider.install import install_into_mirror
 from provider.plugin._proto import tfplugin6_pb2 as pb
-from provider.warm.protocol import DIR_ENV
+from provider.warm.protocol import DIR_ENV, SWITCH_ENV
 from tests.e2e.harness import available_terraforms, terraform_env
 from tests.goplugin import make_identity
 from tests.warm import alive, stop_warm_processes, warm_pids
@@ -165,13 +165,16 @@ def test_a_warm_commands_children_and_warm_process_are_counted(
         env = terraform_env(
             cli_config,
             {"HUMANITEC_API_PREFIX": server.url, "HUMANITEC_ORG": org,
-             "HUMANITEC_TOKEN": token, DIR_ENV: str(warm_dir)},
+             "HUMANITEC_TOKEN": token, DIR_ENV: str(warm_dir), SWITCH_ENV: "0"},
         )  # fmt: skip
         workspace = Workspace.create("provider", 1, tmp_path, terraform.argv, env, app)
-        assert workspace.warm_start
+        assert workspace.warm_start  # a provider workspace runs warm whatever it was given
         workspace.measure("apply (create)", counter)  # its first launch starts a warm process
         server_pid = _wait_until_warm(warm_dir)
         run = workspace.measure("plan", counter)
+        cold = Workspace.create("cold", 1, tmp_path, terraform.argv, env, app)
+        cold.measure("apply (create)", counter)
+        cold_run = cold.measure("plan", counter)
 
     children = run.warm.children
     assert len(children) == len(run.launches) >= 3, run.as_json()  # every launch was warm
@@ -185,6 +188,9 @@ def test_a_warm_commands_children_and_warm_process_are_counted(
         [la.max_rss_kib for la in run.launches] + [c.max_rss_kib for c in children]
     )
     assert alive(server_pid)
+    assert (cold.warm_start, cold.env[SWITCH_ENV]) == (False, "0")
+    assert cold_run.warm == NO_WARM
+    assert cold_run.provider_cpu == cold_run.launchers_cpu > 0
 
 
 def test_a_warm_process_started_meanwhile_counts_from_zero_and_its_new_log_whole(
@@ -239,9 +245,17 @@ def _row(n: int, command: str, ours: float, string: float, shaped: float) -> dic
         "shaped_terraform_cpu_s": 4.8,
         "provider_cpu_ms_per_resource": 2.0,
         "marginal_provider_cpu_ms": None if n == 1 else 1.5,
+        "cold_provider_wall_s": ours + 0.5,
+        "cold_ratio": (ours + 0.5) / string,
+        "cold_provider_cpu_ms_per_resource": 2.5,
+        "cold_marginal_provider_cpu_ms": None if n == 1 else 1.6,
+        "cold_peak_rss_mib": 47.0,
+        "cold_terraform_cpu_s": 3.8,
         "terraform_cpu_s": 3.9,
         "baseline_terraform_cpu_s": 1.5,
         "launches": 3,
+        "cold_launches_in_warm_runs": 0,
+        "warm_processes_started": 0,
         "peak_rss_mib": 45.0,
         "requests_per_resource": {},
         "application_checks": 0,
@@ -310,6 +324,25 @@ def test_workload_rows_show_both_floors_under_their_headers() -> None:
     assert row["Terraform CPU s, ours / td / shaped td"] == "3.90 / 1.50 / 4.80"
 
 
+def test_workload_rows_show_warm_figures_first_and_cold_ones_beside_them() -> None:
+    result = synthetic_result()
+    result["workloads"][-1].update(cold_launches_in_warm_runs=1, warm_processes_started=1)
+    text = markdown(result)
+
+    header = _table_row(text, "| N | command")
+    row = dict(zip(header, _table_row(text, "| 1000 | `plan` |"), strict=True))
+    assert (row["ours s"], row["cold s"]) == ("5.00", "5.50")
+    assert (row["ratio"], row["cold ratio"]) == ("**5.00\u00d7**", "5.50\u00d7")
+    assert row["provider CPU ms / resource (marginal)"] == "2.00 (1.50)"
+    assert row["cold CPU ms / resource (marginal)"] == "2.50 (1.60)"
+    assert (row["peak RSS MiB"], row["cold peak RSS MiB"]) == ("45.0", "47.0")
+    assert "warm start, as users run it" in text
+    target = _table_row(text, "| provider CPU / resource, `plan` |")
+    assert target[2] == "2.00 ms **not met** (cold 2.50 ms)"
+    assert _table_row(text, "| peak RSS of a provider process")[2] == "47.0 MiB met"
+    assert "- N=1000 `destroy`, warm: 1 launch(es) served cold, 1 warm process start" in text
+
+
 def test_each_target_says_whether_the_shaped_floor_puts_it_out_of_reach() -> None:
     lines = markdown(synthetic_result()).splitlines()
 
@@ -329,6 +362,7 @@ def test_summary_gives_each_floor_its_own_figures(tmp_path: Path) -> None:
     groups = {
         n: {
             "provider": workspace("provider", n, 4.0, 3.9),
+            "cold": workspace("cold", n, 5.0, 3.8),
             "baseline": workspace("baseline", n, 1.0, 1.5),
             "shaped": workspace("shaped", n, 2.0, 4.8),
         }
@@ -336,9 +370,35 @@ def test_summary_gives_each_floor_its_own_figures(tmp_path: Path) -> None:
     }
 
     row = summarize(groups)[-1]
-    assert (row["ratio"], row["shaped_ratio"]) == (4.0, 2.0)
+    assert (row["ratio"], row["cold_ratio"], row["shaped_ratio"]) == (4.0, 5.0, 2.0)
     assert (row["shaped_wall_s"], row["shaped_terraform_cpu_s"]) == (2.0, 4.8)
-    assert set(row["runs"]) == {"provider", "baseline", "shaped"}
+    assert (row["terraform_cpu_s"], row["cold_terraform_cpu_s"]) == (3.9, 3.8)
+    assert set(row["runs"]) == {"provider", "cold", "baseline", "shaped"}
+
+
+def test_summary_counts_warm_children_in_warm_cpu_and_rss(tmp_path: Path) -> None:
+    launch = Launch(1, 0.1, 0.02, 0.01, 9000, 0)  # a warm launch's launcher: 30 ms
+    warm = WarmUsage((WarmChild(2, 0.04, 0.01, 40000),), 0.01, 0)
+    cold = Launch(3, 0.5, 0.4, 0.05, 45000, 0)  # a cold one imports everything
+    groups = {
+        1: {
+            "provider": Workspace("provider", 1, tmp_path, (), {}),
+            "cold": Workspace("cold", 1, tmp_path, (), {}),
+            "baseline": Workspace("baseline", 1, tmp_path, (), {}),
+            "shaped": Workspace("shaped", 1, tmp_path, (), {}),
+        }
+    }
+    for command in COMMANDS:
+        groups[1]["provider"].runs[command] = [Run(1.0, 1.0, (launch,), {}, warm)]
+        groups[1]["cold"].runs[command] = [Run(1.5, 1.0, (cold,), {})]
+        groups[1]["baseline"].runs[command] = [Run(0.5, 1.0, (), {})]
+        groups[1]["shaped"].runs[command] = [Run(0.5, 1.0, (), {})]
+
+    row = summarize(groups)[0]
+    assert row["provider_cpu_ms_per_resource"] == pytest.approx(30 + 50 + 10)
+    assert row["cold_provider_cpu_ms_per_resource"] == pytest.approx(450)
+    assert (row["peak_rss_mib"], row["cold_peak_rss_mib"]) == (40000 / 1024, 45000 / 1024)
+    assert (row["cold_launches_in_warm_runs"], row["warm_processes_started"]) == (0, 0)
 
 
 def test_every_kind_goes_first_once_in_as_many_cycles(tmp_path: Path) -> None:
