@@ -418,7 +418,7 @@ def test_compare_shows_a_dash_for_a_run_without_the_shaped_floor() -> None:
     after = synthetic_result()
     before = json.loads(json.dumps(after))
     for row in before["workloads"]:
-        del row["shaped_ratio"]
+        del row["shaped_ratio"], row["shaped_wall_s"], row["shaped_terraform_cpu_s"]
 
     del before["plan_n1"]
 
@@ -426,6 +426,33 @@ def test_compare_shows_a_dash_for_a_run_without_the_shaped_floor() -> None:
     assert "| - \u2192 1.61 |" in next(x for x in lines if x.startswith("| 1000 | `plan` |"))
     assert not [x for x in lines if "whole command" in x]  # in one run only: nothing to compare
     assert compare(after, after).count("whole command") == 2
+
+
+def _single_start_run(*, warm: bool) -> dict[str, Any]:
+    """A run from before the cold workspace: one start, its figures unprefixed."""
+    result = synthetic_result()
+    result["meta"]["warm_in_workloads"] = warm
+    for row in result["workloads"]:
+        for key in [k for k in row if k.startswith("cold_")] + ["cold_ratio"]:
+            row.pop(key, None)
+    return result
+
+
+def test_compare_sets_an_old_cold_run_beside_the_cold_figures() -> None:
+    lines = compare(_single_start_run(warm=False), synthetic_result()).splitlines()
+
+    warm = _table_row("\n".join(lines), "| 1000 | `plan` | warm |")
+    cold = _table_row("\n".join(lines), "| 1000 | `plan` | cold |")
+    assert warm[3:] == [f"- \u2192 {x}" for x in ("5.00", "1.61", "2.00", "2.60", "45.0")]
+    assert cold[3] == "5.00 \u2192 5.50"  # the old run's only figures were cold ones
+    assert cold[5] == "2.00 \u2192 2.50"
+
+
+def test_compare_leaves_out_an_old_warm_run_whose_children_went_uncounted() -> None:
+    text = compare(_single_start_run(warm=True), synthetic_result())
+
+    assert _table_row(text, "| 1000 | `plan` | warm |")[5] == "- \u2192 2.00"
+    assert _table_row(text, "| 1000 | `plan` | cold |")[5] == "- \u2192 2.50"
 
 
 @pytest.mark.skipif(shutil.which("terraform") is None, reason="no terraform on PATH")
