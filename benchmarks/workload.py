@@ -4,7 +4,8 @@ provider launches with their peak RSS, and the API requests each command sent.
 A workspace holds ``count`` resources of one kind:
 
 - ``provider``: ``humanitec_webhook`` resources, with warm start as users get it (the
-  provider processes are forks of the warm process);
+  provider processes are forks of the warm process) unless its environment switches it off
+  (``profile.py``'s does: py-spy follows a launch, not a warm child);
 - ``cold``: the same with ``HUMANITEC_PROVIDER_WARM=0`` (each launch imports everything);
 - ``baseline``: ``terraform_data`` with a string input, Terraform's own floor (no provider at
   all), against which the issue's targets are defined;
@@ -221,8 +222,7 @@ class Workspace:
         path = root / f"{kind}-{count}"
         path.mkdir()
         (path / "main.tf").write_text(config_text(kind, count, app), encoding="utf-8")
-        env = {k: v for k, v in env.items() if k != SWITCH_ENV}  # warm start, as users get it
-        env.update(KIND_ENV.get(kind, {}), **{LOG_VARIABLE: str(path / "launches.log")})
+        env = dict(env, **KIND_ENV.get(kind, {}), **{LOG_VARIABLE: str(path / "launches.log")})
         workspace = cls(kind, count, path, argv, env)
         workspace.terraform("init", "-input=false", "-no-color")
         return workspace

@@ -165,10 +165,10 @@ def test_a_warm_commands_children_and_warm_process_are_counted(
         env = terraform_env(
             cli_config,
             {"HUMANITEC_API_PREFIX": server.url, "HUMANITEC_ORG": org,
-             "HUMANITEC_TOKEN": token, DIR_ENV: str(warm_dir), SWITCH_ENV: "0"},
+             "HUMANITEC_TOKEN": token, DIR_ENV: str(warm_dir)},
         )  # fmt: skip
         workspace = Workspace.create("provider", 1, tmp_path, terraform.argv, env, app)
-        assert workspace.warm_start  # a provider workspace runs warm whatever it was given
+        assert workspace.warm_start
         workspace.measure("apply (create)", counter)  # its first launch starts a warm process
         server_pid = _wait_until_warm(warm_dir)
         run = workspace.measure("plan", counter)
