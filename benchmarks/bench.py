@@ -44,7 +44,7 @@ How to read it
     start during a measured command counts whole in it; the report says when that happened,
     or when a warm workspace's launch was served cold.
 
-Run: ``make bench`` or ``python -m benchmarks.bench [--quick] [--out STEM]``; ``--quick`` (about
+Run: ``make bench`` or ``python -m benchmarks.bench [--quick] [--out STEM]``; ``--quick`` (one to
 three minutes) measures N=1 and 100 once, with fewer start-up rounds.
 """
 
@@ -278,7 +278,7 @@ def _invariant(command: str, requests: dict[str, int], count: int, launches: int
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0] if __doc__ else "")
-    parser.add_argument("--quick", action="store_true", help="N=1,100, one run (~3 minutes)")
+    parser.add_argument("--quick", action="store_true", help="N=1,100, one run (1-3 minutes)")
     parser.add_argument("--counts", help="comma-separated resource counts (default 1,100,1000)")
     parser.add_argument("--runs", type=int, help="repetitions per figure (default 3, quick 1)")
     parser.add_argument("--startup-runs", type=int, help="start-up rounds (default 15, quick 5)")
