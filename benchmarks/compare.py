@@ -1,11 +1,15 @@
 """Two ``make bench`` JSON files side by side: the figures a change is judged by.
 
 Run: ``python -m benchmarks.compare BEFORE.json AFTER.json`` prints a Markdown table with,
-for each N and command, the ratio to ``terraform_data`` (with a string input, and shaped like a
-webhook: "-" for runs made before that floor existed), the provider's CPU per resource,
-Terraform's own CPU relative to ``terraform_data``'s, and peak RSS; then the start-up ratios
-and the server's CPU per RPC (``rpc_cost.py``), when both runs have them.
+for each N, command and start (warm, cold), the ratio to ``terraform_data`` (with a string
+input, and shaped like a webhook: "-" for runs made before that floor existed), the provider's
+CPU per resource, Terraform's own CPU relative to ``terraform_data``'s, and peak RSS; then the
+start-up ratios and the server's CPU per RPC (``rpc_cost.py``), when both runs have them.
 Ratios and CPU times are what survive a noisy machine; wall seconds are left out.
+
+Runs made before the workloads measured both starts ran one: cold (``HUMANITEC_PROVIDER_WARM=0``),
+or with ``--warm`` warm but without the warm children's CPU, which is comparable to nothing
+and left out ("-").
 """
 
 from __future__ import annotations
@@ -18,27 +22,58 @@ from typing import Any
 X = "\u00d7"
 
 
-def _rows(result: dict[str, Any]) -> dict[tuple[int, str], dict[str, Any]]:
-    return {(r["n"], r["command"]): r for r in result["workloads"]}
+STARTS = ("warm", "cold")
+
+
+def _rows(result: dict[str, Any]) -> dict[tuple[int, str, str], dict[str, Any]]:
+    """Each workload row's figures by (N, command, start); a start a run lacks is absent."""
+    rows = {}
+    for r in result["workloads"]:
+        if "cold_ratio" in r:  # both starts measured: unprefixed is warm
+            starts = {"warm": "", "cold": "cold_"}
+        elif result["meta"].get("warm_in_workloads"):
+            starts = {}  # warm, but its children's CPU was not counted
+        else:
+            starts = {"cold": ""}
+        for start, prefix in starts.items():
+            rows[(r["n"], r["command"], start)] = _figures(r, prefix)
+    return rows
+
+
+def _figures(row: dict[str, Any], prefix: str) -> dict[str, Any]:
+    wall = row[f"{prefix}provider_wall_s"]
+    shaped = row.get("shaped_wall_s")
+    baseline_tf = row["baseline_terraform_cpu_s"]
+    return {
+        "ratio": row[f"{prefix}ratio"],
+        "shaped_ratio": wall / shaped if shaped else None,
+        "cpu": row[f"{prefix}provider_cpu_ms_per_resource"],
+        "tf": row[f"{prefix}terraform_cpu_s"] / baseline_tf if baseline_tf else float("nan"),
+        "rss": row[f"{prefix}peak_rss_mib"],
+    }
 
 
 def compare(before: dict[str, Any], after: dict[str, Any]) -> str:
     lines = [
-        f"| N | command | ratio to td, before {ARROW} after | ratio to shaped td "
+        f"| N | command | start | ratio to td, before {ARROW} after | ratio to shaped td "
         f"| provider CPU ms / resource | Terraform CPU {X} td's | peak RSS MiB |",
-        "|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|",
     ]
     old, new = _rows(before), _rows(after)
-    for key in sorted(old.keys() & new.keys(), key=lambda k: (k[0], k[1])):
-        a, b = old[key], new[key]
-        lines.append(
-            f"| {key[0]} | `{key[1]}` | {a['ratio']:.2f} {ARROW} {b['ratio']:.2f} | "
-            f"{_shaped(a)} {ARROW} {_shaped(b)} | "
-            f"{a['provider_cpu_ms_per_resource']:.2f} {ARROW} "
-            f"{b['provider_cpu_ms_per_resource']:.2f} | "
-            f"{_tf(a):.2f} {ARROW} {_tf(b):.2f} | {a['peak_rss_mib']:.1f} {ARROW} "
-            f"{b['peak_rss_mib']:.1f} |"
-        )
+    keys = {key[:2] for key in old.keys() | new.keys()}
+    for n, command in sorted(keys):
+        for start in STARTS:
+            a, b = old.get((n, command, start)), new.get((n, command, start))
+            if a is None and b is None:
+                continue
+            cells = [
+                f"{_cell(a, 'ratio', '.2f')} {ARROW} {_cell(b, 'ratio', '.2f')}",
+                f"{_cell(a, 'shaped_ratio', '.2f')} {ARROW} {_cell(b, 'shaped_ratio', '.2f')}",
+                f"{_cell(a, 'cpu', '.2f')} {ARROW} {_cell(b, 'cpu', '.2f')}",
+                f"{_cell(a, 'tf', '.2f')} {ARROW} {_cell(b, 'tf', '.2f')}",
+                f"{_cell(a, 'rss', '.1f')} {ARROW} {_cell(b, 'rss', '.1f')}",
+            ]
+            lines.append(f"| {n} | `{command}` | {start} | {' | '.join(cells)} |")
     lines += ["", f"| start-up | {X} `import grpc`, before {ARROW} after |", "|---|---|"]
     floor = 'python -I -c "import grpc"'
     old_rows, new_rows = _startup(before), _startup(after)
@@ -73,14 +108,10 @@ def _startup(result: dict[str, Any]) -> dict[str, float]:
     return {label: float(figures["median_ms"]) for label, figures in rows.items()}
 
 
-def _shaped(row: dict[str, Any]) -> str:
-    ratio = row.get("shaped_ratio")
-    return "-" if ratio is None else f"{ratio:.2f}"
-
-
-def _tf(row: dict[str, Any]) -> float:
-    baseline = row["baseline_terraform_cpu_s"]
-    return float(row["terraform_cpu_s"]) / baseline if baseline else float("nan")
+def _cell(figures: dict[str, Any] | None, name: str, spec: str) -> str:
+    """One figure, or "-" when the run does not have it."""
+    value = None if figures is None else figures[name]
+    return "-" if value is None else format(value, spec)
 
 
 ARROW = "\u2192"

@@ -13,8 +13,8 @@ The wrapper is C, compiled here with the system's ``cc`` (about 1 ms per launch)
 compiler it is a ``python -I -S`` script (about 10 ms per launch, which the report mentions).
 It ignores SIGINT as the provider does: Terraform drives cancellation over gRPC.
 
-A provider process that a warm fork server forks is not the launcher's child: its CPU is not
-seen here. The workloads therefore run with ``HUMANITEC_PROVIDER_WARM=0`` unless told otherwise.
+A provider process that a warm fork server forks is not the launcher's child: here only its
+launcher is seen. ``warm_usage.py`` reads the rest from the warm process.
 """
 
 from __future__ import annotations

@@ -6,9 +6,8 @@ after the workloads, on the N=1 provider workspace: one resource is created (unt
 (``workload.ARGS``) runs round-robin with ``HUMANITEC_PROVIDER_WARM`` unset and ``=0``, after
 one untimed warm-up of each, and the resource is destroyed again.
 
-Only wall time is reported. With warm start a provider process is a fork of the per-user warm
-process, not a child of its launch: neither the exec wrapper (``launches.py``) nor ``wait4`` on
-Terraform sees its CPU, so CPU figures would compare unlike things.
+Only wall time is reported: the workloads give both starts' CPU (a warm child's is read from
+the warm process, ``warm_usage.py``), and their N=1 ``plan`` is this command.
 
 The warm process listens in the run's private directory (``private.py`` stops it on the way
 out); ``measure`` checks that one is running, so the warm row cannot silently be a cold one.

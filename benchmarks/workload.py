@@ -3,7 +3,10 @@ provider launches with their peak RSS, and the API requests each command sent.
 
 A workspace holds ``count`` resources of one kind:
 
-- ``provider``: ``humanitec_webhook`` resources;
+- ``provider``: ``humanitec_webhook`` resources, with warm start as users get it (the
+  provider processes are forks of the warm process) unless its environment switches it off
+  (``profile.py``'s does: py-spy follows a launch, not a warm child);
+- ``cold``: the same with ``HUMANITEC_PROVIDER_WARM=0`` (each launch imports everything);
 - ``baseline``: ``terraform_data`` with a string input, Terraform's own floor (no provider at
   all), against which the issue's targets are defined;
 - ``shaped``: ``terraform_data`` whose input has a webhook's shape (an object with a set of
@@ -20,9 +23,12 @@ rotates which goes first between cycles, so a slow phase of a shared machine hit
 - ``destroy``: every resource deleted (after a refresh).
 
 Terraform's CPU comes from ``wait4`` on it (user + system of it and of every process it reaped,
-its provider processes included); the provider's from the exec wrapper of ``launches.py``; the
-difference is Terraform's own. Exit codes and the emulator's content are checked after each
-command, so a broken provider cannot produce a fast figure.
+its launchers included); the launchers' from the exec wrapper of ``launches.py``; the
+difference is Terraform's own. A warm child and the warm process are no processes of
+Terraform's: ``warm_usage.py`` reads their CPU and peak RSS around each command of a warm
+workspace, and the provider's CPU is the launchers', the warm children's and the warm
+process's. Exit codes and the emulator's content are checked after each command, so a broken
+provider cannot produce a fast figure.
 """
 
 from __future__ import annotations
@@ -40,8 +46,22 @@ from typing import Any, TypeVar
 
 from benchmarks.counting import RequestCounter
 from benchmarks.launches import LOG_VARIABLE, Launch, read_launches
+from benchmarks.warm_usage import NO_WARM, WarmUsage, since, snapshot
+from provider.warm.protocol import SWITCH_ENV, runtime_dir
 
-__all__ = ["ARGS", "COMMANDS", "KINDS", "Run", "Workspace", "config_text", "cycle", "rotated"]
+__all__ = [
+    "ARGS",
+    "COMMANDS",
+    "KINDS",
+    "KIND_ENV",
+    "PROVIDER_KINDS",
+    "Run",
+    "Workspace",
+    "config_text",
+    "cycle",
+    "resource_prefix",
+    "rotated",
+]
 
 COMMANDS = ("apply (create)", "plan -refresh=false", "plan", "apply (update)", "destroy")
 TIMEOUT = 1800.0
@@ -107,7 +127,15 @@ resource "terraform_data" "bench" {{
 """
 )
 
-KINDS = {"provider": PROVIDER_CONFIG, "baseline": BASELINE_CONFIG, "shaped": SHAPED_CONFIG}
+KINDS = {
+    "provider": PROVIDER_CONFIG,
+    "cold": PROVIDER_CONFIG,
+    "baseline": BASELINE_CONFIG,
+    "shaped": SHAPED_CONFIG,
+}
+PROVIDER_KINDS = ("provider", "cold")
+KIND_ENV = {"cold": {SWITCH_ENV: "0"}}
+"""What a kind changes in Terraform's environment: ``cold`` switches warm start off."""
 
 ARGS: dict[str, tuple[tuple[str, ...], tuple[int, ...]]] = {
     "apply (create)": (("apply", "-auto-approve", "-var", "rev=1"), (0,)),
@@ -123,7 +151,12 @@ ARGS: dict[str, tuple[tuple[str, ...], tuple[int, ...]]] = {
 
 def config_text(kind: str, count: int, app: str) -> str:
     """The ``main.tf`` of a workspace of ``kind`` (a key of ``KINDS``)."""
-    return KINDS[kind].format(count=count, prefix=f"bench-{count}-", app=app)
+    return KINDS[kind].format(count=count, prefix=resource_prefix(kind, count), app=app)
+
+
+def resource_prefix(kind: str, count: int) -> str:
+    """The start of each resource's id: ``provider`` and ``cold`` share one application."""
+    return f"bench-{count}-" if kind == "provider" else f"bench-{kind}-{count}-"
 
 
 @dataclass(frozen=True)
@@ -131,23 +164,42 @@ class Run:
     """One command, measured."""
 
     wall: float
-    terraform_cpu: float  # Terraform's own: its wait4 total minus its providers'
+    terraform_cpu: float  # Terraform's own: its wait4 total minus its launchers'
     launches: tuple[Launch, ...]
     requests: dict[str, int]
+    warm: WarmUsage = NO_WARM  # what the warm process did for it (warm_usage.py)
+
+    @property
+    def launchers_cpu(self) -> float:
+        """What the exec wrapper saw: a cold launch whole, a warm one's launcher only."""
+        return sum(launch.cpu for launch in self.launches)
 
     @property
     def provider_cpu(self) -> float:
-        return sum(launch.cpu for launch in self.launches)
+        """The launchers', the warm children's and the warm process's own."""
+        return self.launchers_cpu + self.warm.cpu
+
+    @property
+    def max_rss_kib(self) -> int:
+        """The peak RSS of one provider process: a launcher, or a warm child."""
+        peaks = [la.max_rss_kib for la in self.launches]
+        return max([*peaks, *(child.max_rss_kib for child in self.warm.children)], default=0)
 
     def as_json(self) -> dict[str, Any]:
         return {
             "wall_s": self.wall,
             "terraform_cpu_s": self.terraform_cpu,
             "provider_cpu_s": self.provider_cpu,
+            "launchers_cpu_s": self.launchers_cpu,
             "launches": [
                 {"wall_s": la.wall, "cpu_s": la.cpu, "max_rss_kib": la.max_rss_kib}
                 for la in self.launches
             ],
+            "warm_children": [
+                {"cpu_s": c.cpu, "max_rss_kib": c.max_rss_kib} for c in self.warm.children
+            ],
+            "warm_process_cpu_s": self.warm.server_cpu,
+            "warm_processes_started": self.warm.servers_started,
             "requests": self.requests,
         }
 
@@ -170,7 +222,7 @@ class Workspace:
         path = root / f"{kind}-{count}"
         path.mkdir()
         (path / "main.tf").write_text(config_text(kind, count, app), encoding="utf-8")
-        env = dict(env, **{LOG_VARIABLE: str(path / "launches.log")})
+        env = dict(env, **KIND_ENV.get(kind, {}), **{LOG_VARIABLE: str(path / "launches.log")})
         workspace = cls(kind, count, path, argv, env)
         workspace.terraform("init", "-input=false", "-no-color")
         return workspace
@@ -205,16 +257,24 @@ class Workspace:
                 )
         return wall, usage.ru_utime + usage.ru_stime
 
+    @property
+    def warm_start(self) -> bool:
+        """Whether its launches may be served by warm children, whose usage must be read."""
+        return self.kind in PROVIDER_KINDS and self.env.get(SWITCH_ENV, "1") != "0"
+
     def measure(self, command: str, counter: RequestCounter) -> Run:
         args, ok = ARGS[command]
         log = Path(self.env[LOG_VARIABLE])
         log.unlink(missing_ok=True)
+        warm_dir = Path(runtime_dir(self.env)) if self.warm_start else None
+        before = snapshot(warm_dir) if warm_dir else None
         counter.take()
         wall, total_cpu = self.terraform(*args, "-input=false", "-no-color", ok=ok)
         requests = counter.take()
+        warm = since(before) if before else NO_WARM
         launches = tuple(read_launches(log))
-        provider_cpu = sum(launch.cpu for launch in launches)
-        return Run(wall, total_cpu - provider_cpu, launches, requests)
+        launchers_cpu = sum(launch.cpu for launch in launches)  # a warm child is not Terraform's
+        return Run(wall, total_cpu - launchers_cpu, launches, requests, warm)
 
 
 def cycle(

@@ -10,7 +10,12 @@ import http.client
 import json
 import os
 import shutil
+import socket
 import subprocess
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,10 +25,11 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from benchmarks.bench import summarize
 from benchmarks.compare import compare
 from benchmarks.counting import RequestCounter, path_kind
-from benchmarks.launches import LOG_VARIABLE, read_launches, wrap_launcher
+from benchmarks.launches import LOG_VARIABLE, Launch, read_launches, wrap_launcher
 from benchmarks.report import FLOOR, markdown
 from benchmarks.rpc_cost import PATHS, RPCS, check_responses, measure
 from benchmarks.startup import plugin_env, report_modules
+from benchmarks.warm_usage import NO_WARM, WarmChild, WarmUsage, since, snapshot
 from benchmarks.whole_plan import LABELS
 from benchmarks.workload import COMMANDS, KINDS, Run, Workspace, config_text, rotated
 from provider import __version__
@@ -33,7 +39,10 @@ from provider.emulator.server import BackgroundServer
 from provider.emulator.store import WebhookStore
 from provider.install import install_into_mirror
 from provider.plugin._proto import tfplugin6_pb2 as pb
+from provider.warm.protocol import DIR_ENV, SWITCH_ENV
+from tests.e2e.harness import available_terraforms, terraform_env
 from tests.goplugin import make_identity
+from tests.warm import alive, stop_warm_processes, warm_pids
 
 C_OR_PYTHON = pytest.mark.parametrize("use_c", [True, False], ids=["c", "python"])
 
@@ -114,6 +123,113 @@ def test_counter_counts_every_request_by_method_and_kind() -> None:
         assert counter.take() == {}
 
 
+# --- warm launches: their children and the warm process are counted ---
+
+
+@pytest.fixture
+def warm_dir() -> Iterator[Path]:
+    """A warm directory of the test's own (short: a socket path holds 107 bytes)."""
+    directory = Path(tempfile.mkdtemp(prefix="tphb-")) / "warm"
+    yield directory
+    stop_warm_processes(directory)
+    shutil.rmtree(directory.parent, ignore_errors=True)
+
+
+def _wait_until_warm(directory: Path, timeout: float = 30.0) -> int:
+    """The pid of the warm process once it listens in ``directory``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for path in directory.glob("*.sock"):
+            with socket.socket(socket.AF_UNIX) as probe:
+                if probe.connect_ex(str(path)) == 0:
+                    return next(pid for pid in warm_pids(directory) if alive(pid))
+        time.sleep(0.05)
+    raise AssertionError(f"no warm process in {directory}")
+
+
+def test_a_warm_commands_children_and_warm_process_are_counted(
+    tmp_path: Path, warm_dir: Path
+) -> None:
+    token, org, app = uuid.uuid4().hex, "org", "app"
+    store = WebhookStore()
+    store.ensure_app(org, app)
+    counter = RequestCounter(create_app(store, token))
+    installed = install_into_mirror(
+        tmp_path / "mirror", source=PROVIDER_ADDRESS, version=__version__
+    )
+    wrap_launcher(installed.launcher)
+    cli_config = tmp_path / "terraform.tfrc"
+    cli_config.write_text(installed.cli_config(), encoding="utf-8")
+    terraform = available_terraforms()[-1]  # the one on PATH, as the bench prefers
+    with BackgroundServer(counter) as server:
+        env = terraform_env(
+            cli_config,
+            {"HUMANITEC_API_PREFIX": server.url, "HUMANITEC_ORG": org,
+             "HUMANITEC_TOKEN": token, DIR_ENV: str(warm_dir)},
+        )  # fmt: skip
+        workspace = Workspace.create("provider", 1, tmp_path, terraform.argv, env, app)
+        assert workspace.warm_start
+        workspace.measure("apply (create)", counter)  # its first launch starts a warm process
+        server_pid = _wait_until_warm(warm_dir)
+        run = workspace.measure("plan", counter)
+        cold = Workspace.create("cold", 1, tmp_path, terraform.argv, env, app)
+        cold.measure("apply (create)", counter)
+        cold_run = cold.measure("plan", counter)
+
+    children = run.warm.children
+    assert len(children) == len(run.launches) >= 3, run.as_json()  # every launch was warm
+    assert all(child.cpu > 0 and child.max_rss_kib > 10 * 1024 for child in children)
+    assert run.warm.servers_started == 0
+    assert run.provider_cpu == pytest.approx(
+        run.launchers_cpu + sum(child.cpu for child in children) + run.warm.server_cpu
+    )
+    assert run.provider_cpu > 1.5 * run.launchers_cpu, run.as_json()  # launchers: ~40%
+    assert run.max_rss_kib == max(
+        [la.max_rss_kib for la in run.launches] + [c.max_rss_kib for c in children]
+    )
+    assert alive(server_pid)
+    assert (cold.warm_start, cold.env[SWITCH_ENV]) == (False, "0")
+    assert cold_run.warm == NO_WARM
+    assert cold_run.provider_cpu == cold_run.launchers_cpu > 0
+
+
+def test_a_warm_process_started_meanwhile_counts_from_zero_and_its_new_log_whole(
+    tmp_path: Path,
+) -> None:
+    log, lock = tmp_path / "k.log", tmp_path / "k.lock"
+    old_end = "child 7: exit 0 (cpu 9.000 s user, 9.000 s system; max rss 99.0 MiB)"
+    log.write_text(f"warm process 1 for k\n{old_end}\n" * 3, encoding="utf-8")
+    before = snapshot(tmp_path)
+    assert before.cpu == {}
+    # A new warm process (this one, for its CPU) truncates the log and starts it anew.
+    lock.write_text(f"{os.getpid()}\n", encoding="ascii")
+    log.write_text(
+        "warm process 2 for k\n"
+        "child 8: exit 0 (cpu 0.100 s user, 0.020 s system; max rss 40.0 MiB)\n"
+        "child 9: signal 15 (cpu 0.050 s user, 0.010 s system; max rss 41.5 MiB)\n",
+        encoding="utf-8",
+    )
+    usage = since(before)
+
+    assert [(c.pid, c.max_rss_kib) for c in usage.children] == [(8, 40 * 1024), (9, 42496)]
+    assert usage.children[0].cpu == pytest.approx(0.12)
+    assert usage.servers_started == 1
+    assert usage.server_cpu == pytest.approx(time.process_time(), abs=0.1)  # all of it
+
+
+def test_only_the_lines_a_command_added_are_its_children(tmp_path: Path) -> None:
+    log = tmp_path / "k.log"
+    end = "child {}: exit 0 (cpu 0.100 s user, 0.000 s system; max rss 40.0 MiB)\n"
+    log.write_text("warm process 1 for k\n" + end.format(7), encoding="utf-8")
+    before = snapshot(tmp_path)
+    with log.open("a", encoding="utf-8") as file:
+        file.write("child 8 forked (1 running)\n" + end.format(8) + "child 9: exit 0 (cpu")
+    usage = since(before)
+
+    assert [c.pid for c in usage.children] == [8]  # not 7 (before), not 9 (half written)
+    assert (usage.server_cpu, usage.servers_started) == (0.0, 0)
+
+
 # --- the report, from synthetic figures: what a reader sees must follow from the JSON ---
 
 
@@ -129,9 +245,17 @@ def _row(n: int, command: str, ours: float, string: float, shaped: float) -> dic
         "shaped_terraform_cpu_s": 4.8,
         "provider_cpu_ms_per_resource": 2.0,
         "marginal_provider_cpu_ms": None if n == 1 else 1.5,
+        "cold_provider_wall_s": ours + 0.5,
+        "cold_ratio": (ours + 0.5) / string,
+        "cold_provider_cpu_ms_per_resource": 2.5,
+        "cold_marginal_provider_cpu_ms": None if n == 1 else 1.6,
+        "cold_peak_rss_mib": 47.0,
+        "cold_terraform_cpu_s": 3.8,
         "terraform_cpu_s": 3.9,
         "baseline_terraform_cpu_s": 1.5,
         "launches": 3,
+        "cold_launches_in_warm_runs": 0,
+        "warm_processes_started": 0,
         "peak_rss_mib": 45.0,
         "requests_per_resource": {},
         "application_checks": 0,
@@ -200,6 +324,25 @@ def test_workload_rows_show_both_floors_under_their_headers() -> None:
     assert row["Terraform CPU s, ours / td / shaped td"] == "3.90 / 1.50 / 4.80"
 
 
+def test_workload_rows_show_warm_figures_first_and_cold_ones_beside_them() -> None:
+    result = synthetic_result()
+    result["workloads"][-1].update(cold_launches_in_warm_runs=1, warm_processes_started=1)
+    text = markdown(result)
+
+    header = _table_row(text, "| N | command")
+    row = dict(zip(header, _table_row(text, "| 1000 | `plan` |"), strict=True))
+    assert (row["ours s"], row["cold s"]) == ("5.00", "5.50")
+    assert (row["ratio"], row["cold ratio"]) == ("**5.00\u00d7**", "5.50\u00d7")
+    assert row["provider CPU ms / resource (marginal)"] == "2.00 (1.50)"
+    assert row["cold CPU ms / resource (marginal)"] == "2.50 (1.60)"
+    assert (row["peak RSS MiB"], row["cold peak RSS MiB"]) == ("45.0", "47.0")
+    assert "warm start, as users run it" in text
+    target = _table_row(text, "| provider CPU / resource, `plan` |")
+    assert target[2] == "2.00 ms **not met** (cold 2.50 ms)"
+    assert _table_row(text, "| peak RSS of a provider process")[2] == "47.0 MiB met"
+    assert "- N=1000 `destroy`, warm: 1 launch(es) served cold, 1 warm process start" in text
+
+
 def test_each_target_says_whether_the_shaped_floor_puts_it_out_of_reach() -> None:
     lines = markdown(synthetic_result()).splitlines()
 
@@ -219,6 +362,7 @@ def test_summary_gives_each_floor_its_own_figures(tmp_path: Path) -> None:
     groups = {
         n: {
             "provider": workspace("provider", n, 4.0, 3.9),
+            "cold": workspace("cold", n, 5.0, 3.8),
             "baseline": workspace("baseline", n, 1.0, 1.5),
             "shaped": workspace("shaped", n, 2.0, 4.8),
         }
@@ -226,9 +370,35 @@ def test_summary_gives_each_floor_its_own_figures(tmp_path: Path) -> None:
     }
 
     row = summarize(groups)[-1]
-    assert (row["ratio"], row["shaped_ratio"]) == (4.0, 2.0)
+    assert (row["ratio"], row["cold_ratio"], row["shaped_ratio"]) == (4.0, 5.0, 2.0)
     assert (row["shaped_wall_s"], row["shaped_terraform_cpu_s"]) == (2.0, 4.8)
-    assert set(row["runs"]) == {"provider", "baseline", "shaped"}
+    assert (row["terraform_cpu_s"], row["cold_terraform_cpu_s"]) == (3.9, 3.8)
+    assert set(row["runs"]) == {"provider", "cold", "baseline", "shaped"}
+
+
+def test_summary_counts_warm_children_in_warm_cpu_and_rss(tmp_path: Path) -> None:
+    launch = Launch(1, 0.1, 0.02, 0.01, 9000, 0)  # a warm launch's launcher: 30 ms
+    warm = WarmUsage((WarmChild(2, 0.04, 0.01, 40000),), 0.01, 0)
+    cold = Launch(3, 0.5, 0.4, 0.05, 45000, 0)  # a cold one imports everything
+    groups = {
+        1: {
+            "provider": Workspace("provider", 1, tmp_path, (), {}),
+            "cold": Workspace("cold", 1, tmp_path, (), {}),
+            "baseline": Workspace("baseline", 1, tmp_path, (), {}),
+            "shaped": Workspace("shaped", 1, tmp_path, (), {}),
+        }
+    }
+    for command in COMMANDS:
+        groups[1]["provider"].runs[command] = [Run(1.0, 1.0, (launch,), {}, warm)]
+        groups[1]["cold"].runs[command] = [Run(1.5, 1.0, (cold,), {})]
+        groups[1]["baseline"].runs[command] = [Run(0.5, 1.0, (), {})]
+        groups[1]["shaped"].runs[command] = [Run(0.5, 1.0, (), {})]
+
+    row = summarize(groups)[0]
+    assert row["provider_cpu_ms_per_resource"] == pytest.approx(30 + 50 + 10)
+    assert row["cold_provider_cpu_ms_per_resource"] == pytest.approx(450)
+    assert (row["peak_rss_mib"], row["cold_peak_rss_mib"]) == (40000 / 1024, 45000 / 1024)
+    assert (row["cold_launches_in_warm_runs"], row["warm_processes_started"]) == (0, 0)
 
 
 def test_every_kind_goes_first_once_in_as_many_cycles(tmp_path: Path) -> None:
@@ -248,7 +418,7 @@ def test_compare_shows_a_dash_for_a_run_without_the_shaped_floor() -> None:
     after = synthetic_result()
     before = json.loads(json.dumps(after))
     for row in before["workloads"]:
-        del row["shaped_ratio"]
+        del row["shaped_ratio"], row["shaped_wall_s"], row["shaped_terraform_cpu_s"]
 
     del before["plan_n1"]
 
@@ -256,6 +426,33 @@ def test_compare_shows_a_dash_for_a_run_without_the_shaped_floor() -> None:
     assert "| - \u2192 1.61 |" in next(x for x in lines if x.startswith("| 1000 | `plan` |"))
     assert not [x for x in lines if "whole command" in x]  # in one run only: nothing to compare
     assert compare(after, after).count("whole command") == 2
+
+
+def _single_start_run(*, warm: bool) -> dict[str, Any]:
+    """A run from before the cold workspace: one start, its figures unprefixed."""
+    result = synthetic_result()
+    result["meta"]["warm_in_workloads"] = warm
+    for row in result["workloads"]:
+        for key in [k for k in row if k.startswith("cold_")] + ["cold_ratio"]:
+            row.pop(key, None)
+    return result
+
+
+def test_compare_sets_an_old_cold_run_beside_the_cold_figures() -> None:
+    lines = compare(_single_start_run(warm=False), synthetic_result()).splitlines()
+
+    warm = _table_row("\n".join(lines), "| 1000 | `plan` | warm |")
+    cold = _table_row("\n".join(lines), "| 1000 | `plan` | cold |")
+    assert warm[3:] == [f"- \u2192 {x}" for x in ("5.00", "1.61", "2.00", "2.60", "45.0")]
+    assert cold[3] == "5.00 \u2192 5.50"  # the old run's only figures were cold ones
+    assert cold[5] == "2.00 \u2192 2.50"
+
+
+def test_compare_leaves_out_an_old_warm_run_whose_children_went_uncounted() -> None:
+    text = compare(_single_start_run(warm=True), synthetic_result())
+
+    assert _table_row(text, "| 1000 | `plan` | warm |")[5] == "- \u2192 2.00"
+    assert _table_row(text, "| 1000 | `plan` | cold |")[5] == "- \u2192 2.50"
 
 
 @pytest.mark.skipif(shutil.which("terraform") is None, reason="no terraform on PATH")

@@ -16,7 +16,9 @@ socket. It
 5. prepares the next child's TLS certificate when nothing else happens (each is
    handed to exactly one child, then forgotten), so a child's handshake does not wait
    for the key generation;
-6. reports each child's end on the launch's connection (``exit N`` / ``signal N``);
+6. reports each child's end on the launch's connection (``exit N`` / ``signal N``) and
+   logs it with the child's CPU and peak RSS from ``wait4`` (a warm child is not its
+   launcher's child: nothing else sees them);
 7. stops accepting when idle for ``idle_seconds`` with no child alive, when its
    installation changed on disk, or on SIGTERM/SIGINT/SIGHUP, and exits once its
    children have: a child's parent check (see :func:`provider.plugin.serve.serve`)
@@ -33,6 +35,7 @@ import contextlib
 import fcntl
 import importlib
 import os
+import resource
 import selectors
 import signal
 import socket
@@ -375,15 +378,23 @@ class WarmServer:
         child = self._children.pop(pid)
         self._selector.unregister(child.pidfd)
         os.close(child.pidfd)
-        _, status = os.waitpid(pid, 0)
+        _, status, usage = os.wait4(pid, 0)
         if os.WIFSIGNALED(status):
             end = f"signal {os.WTERMSIG(status)}"
         else:
             end = f"exit {os.waitstatus_to_exitcode(status)}"
-        _log(f"child {pid}: {end}")
+        _log(f"child {pid}: {end} ({_usage(usage)})")
         with contextlib.suppress(OSError):  # the launcher is gone, and Terraform with it
             child.conn.sendall(f"{end}\n".encode())
         child.conn.close()
+
+
+def _usage(usage: resource.struct_rusage) -> str:
+    """A reaped child's CPU and peak RSS, for the log: no launcher sees a warm child's."""
+    return (
+        f"cpu {usage.ru_utime:.3f} s user, {usage.ru_stime:.3f} s system; "
+        f"max rss {usage.ru_maxrss / 1024:.1f} MiB"  # Linux counts ru_maxrss in KiB
+    )
 
 
 def _log(message: str) -> None:

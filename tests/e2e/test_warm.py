@@ -48,6 +48,9 @@ from .harness import Terraform, Workspace, available_terraforms
 TIMEOUT = 60.0
 SERVED = "served by warm process"
 SERVED_BY = re.compile(SERVED + r" (\d+), child (\d+)")
+CHILD_END = re.compile(
+    r"child (\d+): exit 0 \(cpu ([\d.]+) s user, ([\d.]+) s system; max rss ([\d.]+) MiB\)"
+)
 PACKAGE_DIR = str(Path(__file__).resolve().parents[2] / "provider")
 
 
@@ -185,6 +188,19 @@ def test_a_later_launch_is_served_by_a_fork_of_the_warm_process(
     assert f"PPid:\t{warm}\n" in status  # a fork of the warm process, not a new interpreter
     assert started.finish(client) == 0
     assert sockets(warm_dir), "the warm process keeps serving"
+
+
+def test_the_warm_process_logs_each_childs_cpu_and_peak_rss(
+    launcher: str, warm_dir: Path, client: Identity, warm: int
+) -> None:
+    started = launch(launcher, plugin_env(warm_dir, client))
+    _, child = read_until_served(started)
+    assert started.finish(client) == 0  # the warm process logs the end before it reports it
+    (log,) = warm_dir.glob("*.log")
+    ends = {int(m[1]): m for m in CHILD_END.finditer(log.read_text(encoding="utf-8"))}
+    user, system, rss = (float(x) for x in ends[child].groups()[1:])
+    assert 0 < user + system < 10, ends[child][0]  # a TLS handshake and a schema: some ms
+    assert 10 < rss < 1000, ends[child][0]  # a fork holds the warm process's imports
 
 
 def test_launches_at_once_each_log_at_their_own_level_to_their_own_stderr(
