@@ -85,7 +85,9 @@ def test_secret_headers_are_sent_never_shown_and_rotate_on_a_version_bump(
         assert leaks(secret, workspace, log) == [], secret
     trace = log.read_text(encoding="utf-8", errors="replace")
     # The trace really was written, with the provider's one line per RPC.
-    assert re.search(r"ApplyResourceChange humanitec_webhook: [\d.]+ ms, \d+ diagnostics", trace)
+    assert re.search(
+        r"ApplyResourceChange humanitec_webhook: [\d.]+ ms, [\d.]+ ms CPU, \d+ diagnostics", trace
+    )
 
 
 def test_generated_config_of_an_imported_webhook_keeps_its_headers(

@@ -477,8 +477,10 @@ def test_every_rpc_logs_one_debug_line(
         call(servicer, request)
     lines = [r.getMessage() for r in caplog.records if r.name == "provider.plugin"]
     assert len(lines) == 2
-    assert re.fullmatch(r"GetMetadata: \d+\.\d ms, 0 diagnostics", lines[0])
-    assert re.fullmatch(r"ValidateResourceConfig test_thing: \d+\.\d ms, 1 diagnostics", lines[1])
+    assert re.fullmatch(r"GetMetadata: \d+\.\d ms, \d+\.\d\d ms CPU, 0 diagnostics", lines[0])
+    assert re.fullmatch(
+        r"ValidateResourceConfig test_thing: \d+\.\d ms, \d+\.\d\d ms CPU, 1 diagnostics", lines[1]
+    )
 
 
 # --- which calls a server may answer on its I/O thread ---
