@@ -545,3 +545,36 @@ def test_the_start_up_module_check_passes_on_a_real_launch(
 
     assert report_modules(installed.launch_script, env, tmpdir)
     assert "OK: none of httpx" in capsys.readouterr().out
+
+
+# --- provider CPU by RPC ---
+
+
+def test_rpc_breakdown_adds_up_each_rpcs_cpu_from_a_real_terraform_log() -> None:
+    from benchmarks.rpc_breakdown import measure, table
+
+    (plan,) = measure(2, ["plan"]).values()
+
+    assert plan.calls["ReadResource"] == 2  # one per resource, from the provider's own lines
+    assert plan.calls["PlanResourceChange"] == 2
+    assert plan.cpu_ms["ReadResource"] > plan.cpu_ms["UpgradeResourceState"] > 0
+    assert plan.total_ms > plan.handlers_ms > 0  # start-up and transport are outside
+    assert plan.logged_total_ms > 0
+    assert "| ReadResource | 1.00 |" in table("plan", plan)
+
+
+def test_rpc_breakdown_reads_the_provider_lines_terraform_logs() -> None:
+    from benchmarks.rpc_breakdown import parse_log
+
+    text = (
+        "2026-12-02T18:00:00.000Z [DEBUG] provider.terraform-provider-humanitec_v0.1.0: "
+        "ReadResource humanitec_webhook: 2.1 ms, 1.25 ms CPU, 0 diagnostics: "
+        "@module=provider.plugin timestamp=...\n"
+        "2026-12-02T18:00:00.001Z [DEBUG] provider.terraform-provider-humanitec_v0.1.0: "
+        "GetMetadata: 0.1 ms, 0.05 ms CPU, 0 diagnostics\n"
+        "2026-12-02T18:00:00.002Z [DEBUG] provider: ReadResource: 9 ms, 9 ms CPU, 0 diagnostics\n"
+    )
+    assert parse_log(text) == (
+        {"ReadResource": 1, "GetMetadata": 1},
+        {"ReadResource": 1.25, "GetMetadata": 0.05},
+    )
