@@ -42,7 +42,9 @@ How to read it
     its launchers' alone, each of which imports everything (~150 ms a launch), so at small N
     most of the difference between the two is those imports. A warm process that had to
     start during a measured command counts whole in it; the report says when that happened,
-    or when a warm workspace's launch was served cold.
+    or when a warm workspace's launch was served cold. Leave the provider's files alone
+    during a run: the warm process is keyed to them, so an edit makes it exit, and the
+    launches after it start a new one and are served cold meanwhile.
 
 Run: ``make bench`` or ``python -m benchmarks.bench [--quick] [--out STEM]``; ``--quick`` (one to
 three minutes) measures N=1 and 100 once, with fewer start-up rounds.
