@@ -19,21 +19,11 @@ import re
 import shlex
 import shutil
 import sys
-import tempfile
-import uuid
 from collections import Counter
 from pathlib import Path
 
-from benchmarks.counting import RequestCounter
-from benchmarks.private import private_installation
-from benchmarks.workload import ARGS, Workspace
-from provider import __version__
-from provider.cli import PROVIDER_ADDRESS
-from provider.emulator.app import create_app
-from provider.emulator.server import BackgroundServer
-from provider.emulator.store import WebhookStore
-from provider.install import install_into_mirror
-from tests.e2e.harness import available_terraforms, terraform_env
+from benchmarks.lone import lone_workspace
+from benchmarks.workload import ARGS
 
 PROFILE_VARIABLE = "BENCH_PROFILE_DIR"
 _THREAD = re.compile(r"^(?:process \d+:[^;]*;)?thread \((?:0x)?[0-9A-Fa-f]+\);?")
@@ -127,29 +117,18 @@ def main(argv: list[str] | None = None) -> int:
     if not Path(py_spy).exists():
         parser.error("py-spy is not installed (pip install py-spy)")
 
-    token = uuid.uuid4().hex
-    org, app = f"prof-{uuid.uuid4().hex[:8]}", f"app-{uuid.uuid4().hex[:8]}"
-    store = WebhookStore()
-    store.ensure_app(org, app)
-    counter = RequestCounter(create_app(store, token))
-    terraform = {tf.name: tf for tf in available_terraforms()}
-    argv_ = (terraform.get("path") or terraform["bundled"]).argv
-    with (
-        tempfile.TemporaryDirectory(prefix="profile-") as tmp,
-        private_installation(Path(tmp)),
-        BackgroundServer(counter) as server,
+    def instrument(launcher: Path) -> None:
+        profiling_launcher(launcher, py_spy, options.rate, gil=options.gil)
+
+    # Cold: py-spy follows the launcher, and a warm launch's work is in another process.
+    cold = {"HUMANITEC_PROVIDER_WARM": "0"}
+    with lone_workspace(
+        "provider", options.n, instrument=instrument, env=cold, prefix="profile"
+    ) as (
+        workspace,
+        counter,
     ):
-        root = Path(tmp)
-        installed = install_into_mirror(
-            root / "mirror", source=PROVIDER_ADDRESS, version=__version__
-        )
-        profiling_launcher(installed.launcher, py_spy, options.rate, gil=options.gil)
-        cli_config = root / "terraform.tfrc"
-        cli_config.write_text(installed.cli_config(), encoding="utf-8")
-        extra = {"HUMANITEC_API_PREFIX": server.url, "HUMANITEC_ORG": org, "HUMANITEC_TOKEN": token,
-                 "HUMANITEC_PROVIDER_WARM": "0"}  # fmt: skip
-        env = terraform_env(cli_config, extra)
-        workspace = Workspace.create("provider", options.n, root, argv_, env, app)
+        root = workspace.path
         if "apply (create)" not in options.commands:
             workspace.measure("apply (create)", counter)
         for command in options.commands:

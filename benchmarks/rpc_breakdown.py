@@ -30,23 +30,12 @@ from __future__ import annotations
 import argparse
 import re
 import sys
-import tempfile
-import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
-from pathlib import Path
 
-from benchmarks.counting import RequestCounter
 from benchmarks.launches import wrap_launcher
-from benchmarks.private import private_installation
-from benchmarks.workload import COMMANDS, Workspace
-from provider import __version__
-from provider.cli import PROVIDER_ADDRESS
-from provider.emulator.app import create_app
-from provider.emulator.server import BackgroundServer
-from provider.emulator.store import WebhookStore
-from provider.install import install_into_mirror
-from tests.e2e.harness import available_terraforms, terraform_env
+from benchmarks.lone import lone_workspace
+from benchmarks.workload import COMMANDS
 
 __all__ = ["Breakdown", "measure", "parse_log", "table"]
 
@@ -110,30 +99,13 @@ def table(command: str, b: Breakdown) -> str:
 
 def measure(count: int, commands: list[str], *, cold: bool = False) -> dict[str, Breakdown]:
     """Run the cycle logged, then unlogged, at ``count``; a breakdown of each of ``commands``."""
-    token = uuid.uuid4().hex
-    org, app = f"rpcs-{uuid.uuid4().hex[:8]}", f"app-{uuid.uuid4().hex[:8]}"
-    store = WebhookStore()
-    store.ensure_app(org, app)
-    counter = RequestCounter(create_app(store, token))
-    terraform = {tf.name: tf for tf in available_terraforms()}
-    argv = (terraform.get("path") or terraform["bundled"]).argv
     results = {command: Breakdown(count) for command in commands}
-    with (
-        tempfile.TemporaryDirectory(prefix="rpc-breakdown-") as tmp,
-        private_installation(Path(tmp)),
-        BackgroundServer(counter) as server,
+    kind = "cold" if cold else "provider"
+    with lone_workspace(kind, count, instrument=wrap_launcher, prefix="rpc-breakdown") as (
+        workspace,
+        counter,
     ):
-        root = Path(tmp)
-        installed = install_into_mirror(
-            root / "mirror", source=PROVIDER_ADDRESS, version=__version__
-        )
-        wrap_launcher(installed.launcher)
-        cli_config = root / "terraform.tfrc"
-        cli_config.write_text(installed.cli_config(), encoding="utf-8")
-        extra = {"HUMANITEC_API_PREFIX": server.url, "HUMANITEC_ORG": org, "HUMANITEC_TOKEN": token}
-        env = terraform_env(cli_config, extra)
-        workspace = Workspace.create("cold" if cold else "provider", count, root, argv, env, app)
-        log = root / "terraform.log"
+        log = workspace.path / "terraform.log"
         for logged in (True, False):
             if logged:
                 workspace.env.update(TF_LOG_PROVIDER="DEBUG", TF_LOG_PATH=str(log))

@@ -57,3 +57,13 @@ def installation_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
         del os.environ[HOME_VARIABLE]
     else:
         os.environ[HOME_VARIABLE] = previous
+
+
+@pytest.fixture
+def warm_dir() -> Iterator[Path]:
+    """A warm directory of the test's own (short: a socket path holds 107 bytes); every
+    warm process in it is stopped afterwards."""
+    directory = Path(tempfile.mkdtemp(prefix="tphw-")) / "warm"
+    yield directory
+    stop_warm_processes(directory)
+    shutil.rmtree(directory.parent, ignore_errors=True)

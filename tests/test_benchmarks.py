@@ -12,10 +12,8 @@ import os
 import shutil
 import socket
 import subprocess
-import tempfile
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +40,7 @@ from provider.plugin._proto import tfplugin6_pb2 as pb
 from provider.warm.protocol import DIR_ENV, SWITCH_ENV
 from tests.e2e.harness import available_terraforms, terraform_env
 from tests.goplugin import make_identity
-from tests.warm import alive, stop_warm_processes, warm_pids
+from tests.warm import alive, warm_pids
 
 C_OR_PYTHON = pytest.mark.parametrize("use_c", [True, False], ids=["c", "python"])
 
@@ -124,15 +122,6 @@ def test_counter_counts_every_request_by_method_and_kind() -> None:
 
 
 # --- warm launches: their children and the warm process are counted ---
-
-
-@pytest.fixture
-def warm_dir() -> Iterator[Path]:
-    """A warm directory of the test's own (short: a socket path holds 107 bytes)."""
-    directory = Path(tempfile.mkdtemp(prefix="tphb-")) / "warm"
-    yield directory
-    stop_warm_processes(directory)
-    shutil.rmtree(directory.parent, ignore_errors=True)
 
 
 def _wait_until_warm(directory: Path, timeout: float = 30.0) -> int:

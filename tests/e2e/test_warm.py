@@ -54,15 +54,6 @@ CHILD_END = re.compile(
 PACKAGE_DIR = str(Path(__file__).resolve().parents[2] / "provider")
 
 
-@pytest.fixture
-def warm_dir() -> Iterator[Path]:
-    """A socket directory of this test's own (short: a socket path holds 107 bytes)."""
-    directory = Path(tempfile.mkdtemp(prefix="tphw-")) / "warm"
-    yield directory
-    stop_warm_processes(directory)
-    shutil.rmtree(directory.parent, ignore_errors=True)
-
-
 def wait_for(condition: Callable[[], bool], what: str, timeout: float = TIMEOUT) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
