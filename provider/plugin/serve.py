@@ -46,6 +46,7 @@ from ._proto import grpc_controller_pb2
 from .cookie import MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE, launched_by_terraform
 from .log import configure_logging
 from .resource import Provider
+from .rpc import StreamHandler, UnaryHandler
 from .servicer import ProviderServicer
 
 if TYPE_CHECKING:
@@ -77,6 +78,8 @@ _STOP_SIGNALS = frozenset({signal.SIGINT, signal.SIGTERM})
 _DEBUG_GRACE_SECONDS = 1.0
 # "grpcio": serve with grpcio behind the TLS terminator instead of the native server.
 SERVER_VARIABLE = "HUMANITEC_PROVIDER_SERVER"
+_PROVIDER = "/tfplugin6.Provider/"
+_SHUTDOWN = "/plugin.GRPCController/Shutdown"
 
 
 class HandshakeError(Exception):
@@ -238,19 +241,26 @@ def _wants_grpcio(environ: Mapping[str, str]) -> bool:
     return environ.get(SERVER_VARIABLE, "") == "grpcio"
 
 
+def _routes(
+    servicer: ProviderServicer, shutdown: threading.Event
+) -> tuple[dict[str, UnaryHandler], dict[str, StreamHandler]]:
+    """Every method either server serves, by gRPC path: unary, then server-streaming."""
+    unary = {_PROVIDER + name: h for name, h in servicer.handlers().items()}
+    unary[_SHUTDOWN] = _shutdown_handler(shutdown)
+    streaming = {_PROVIDER + name: h for name, h in servicer.stream_handlers().items()}
+    return unary, streaming
+
+
 def _native_server(provider: Provider, shutdown: threading.Event) -> NativeServer:
     from ._native import NativeServer
 
     servicer = ProviderServicer(provider)
-    unary = {f"/tfplugin6.Provider/{n}": h for n, h in servicer.handlers().items()}
-    unary["/plugin.GRPCController/Shutdown"] = _shutdown_handler(shutdown)
-    streaming = {f"/tfplugin6.Provider/{n}": h for n, h in servicer.stream_handlers().items()}
-    prefix = "/tfplugin6.Provider/"
+    unary, streaming = _routes(servicer, shutdown)
 
     def inline(path: str, request: bytes) -> bool:
-        if path.startswith(prefix):
-            return servicer.runs_inline(path.removeprefix(prefix), request)
-        return path == "/plugin.GRPCController/Shutdown"
+        if path.startswith(_PROVIDER):
+            return servicer.runs_inline(path.removeprefix(_PROVIDER), request)
+        return path == _SHUTDOWN
 
     return NativeServer(
         unary,
@@ -278,35 +288,25 @@ def grpc_server() -> grpc.Server:
 def _start_grpc(provider: Provider, address: str, shutdown: threading.Event) -> grpc.Server:
     import grpc
 
-    servicer = ProviderServicer(provider)
+    unary, streaming = _routes(ProviderServicer(provider), shutdown)
+    services: dict[str, dict[str, grpc.RpcMethodHandler[bytes, bytes]]] = {}
+    for routes, wrap in (
+        (unary, grpc.unary_unary_rpc_method_handler),
+        (streaming, grpc.unary_stream_rpc_method_handler),
+    ):
+        for path, handler in routes.items():
+            service, method = path.removeprefix("/").split("/")
+            services.setdefault(service, {})[method] = wrap(handler)
     server = grpc_server()
     server.add_generic_rpc_handlers(
-        (
-            grpc.method_handlers_generic_handler(
-                "tfplugin6.Provider",
-                {
-                    **{
-                        name: grpc.unary_unary_rpc_method_handler(handler)
-                        for name, handler in servicer.handlers().items()
-                    },
-                    **{
-                        name: grpc.unary_stream_rpc_method_handler(handler)
-                        for name, handler in servicer.stream_handlers().items()
-                    },
-                },
-            ),
-            grpc.method_handlers_generic_handler(
-                "plugin.GRPCController",
-                {"Shutdown": grpc.unary_unary_rpc_method_handler(_shutdown_handler(shutdown))},
-            ),
-        )
+        tuple(grpc.method_handlers_generic_handler(s, m) for s, m in services.items())
     )
     server.add_insecure_port(address)
     server.start()
     return server
 
 
-def _shutdown_handler(shutdown: threading.Event) -> Callable[[bytes, Any], bytes]:
+def _shutdown_handler(shutdown: threading.Event) -> UnaryHandler:
     def handle(_raw: bytes, _context: Any) -> bytes:
         shutdown.set()
         return grpc_controller_pb2.Empty().SerializeToString()
