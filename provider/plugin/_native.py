@@ -29,19 +29,19 @@ import socket
 import ssl
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ._h2 import Call, Connection, PeerProtocolError, Status
 from ._tls_context import describe_error
 
+if TYPE_CHECKING:  # rpc's types, without importing protobuf here
+    from .rpc import StreamHandler, UnaryHandler
+
 __all__ = ["NativeServer"]
 
 logger = logging.getLogger("provider.plugin.server")
-
-UnaryHandler = Callable[[bytes, Any], bytes]
-StreamHandler = Callable[[bytes, Any], Iterator[bytes]]
 
 _HANDSHAKE_TIMEOUT = 10.0  # an idle or stalled client is dropped after this
 _CHUNK = 256 * 1024
@@ -77,14 +77,7 @@ class NativeServer:
 
     def listen_tls(self, context: ssl.SSLContext) -> tuple[str, int]:
         """Accept TLS on an ephemeral port of 127.0.0.1; return ``(host, port)``."""
-        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        try:
-            listener.bind(("127.0.0.1", 0))
-            listener.listen(16)
-        except BaseException:
-            listener.close()
-            raise
-        self._start(listener, context)
+        listener = self._listen(socket.AF_INET, ("127.0.0.1", 0), context)
         host, port = listener.getsockname()[:2]
         logger.debug("listening on %s:%d (TLS)", host, port)
         return host, port
@@ -92,14 +85,7 @@ class NativeServer:
     def listen_unix(self, path: str) -> None:
         """Accept plaintext connections on a unix socket (Terraform without plugin TLS, or
         reattach); ``path`` must lie in a private directory."""
-        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        try:
-            listener.bind(path)
-            listener.listen(16)
-        except BaseException:
-            listener.close()
-            raise
-        self._start(listener, None)
+        self._listen(socket.AF_UNIX, path, None)
         logger.debug("listening on %s", path)
 
     def stop(self) -> None:
@@ -121,12 +107,22 @@ class NativeServer:
             listener.close()
         self._pool.shutdown(wait=False, cancel_futures=True)
 
-    def _start(self, listener: socket.socket, context: ssl.SSLContext | None) -> None:
+    def _listen(
+        self, family: int, address: tuple[str, int] | str, context: ssl.SSLContext | None
+    ) -> socket.socket:
+        listener = socket.socket(family, socket.SOCK_STREAM)
+        try:
+            listener.bind(address)
+            listener.listen(16)
+        except BaseException:
+            listener.close()
+            raise
         with self._lock:
             self._listeners.append(listener)
         threading.Thread(
             target=self._accept_forever, args=(listener, context), name="accept", daemon=True
         ).start()
+        return listener
 
     def _accept_forever(self, listener: socket.socket, context: ssl.SSLContext | None) -> None:
         while True:
