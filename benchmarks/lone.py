@@ -89,17 +89,16 @@ def lone_workspace(
     count: int,
     *,
     instrument: Callable[[Path], object],
-    env: dict[str, str] | None = None,
     prefix: str = "bench",
 ) -> Iterator[tuple[Workspace, RequestCounter]]:
     """A workspace of ``count`` webhooks of ``kind`` (a key of ``workload.KINDS``), and the
     counter in front of its emulator; ``instrument`` gets the installed launcher's path
-    first, ``env`` is added to Terraform's (and so the provider's) environment."""
+    first."""
     terraform = {tf.name: tf for tf in available_terraforms()}
     argv = (terraform.get("path") or terraform["bundled"]).argv
     with terraform_setup(prefix) as setup:
         instrument(setup.installed.launcher)
         yield (
-            Workspace.create(kind, count, setup.root, argv, setup.env | (env or {}), setup.app),
+            Workspace.create(kind, count, setup.root, argv, setup.env, setup.app),
             setup.counter,
         )

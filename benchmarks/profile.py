@@ -121,10 +121,7 @@ def main(argv: list[str] | None = None) -> int:
         profiling_launcher(launcher, py_spy, options.rate, gil=options.gil)
 
     # Cold: py-spy follows the launcher, and a warm launch's work is in another process.
-    cold = {"HUMANITEC_PROVIDER_WARM": "0"}
-    with lone_workspace(
-        "provider", options.n, instrument=instrument, env=cold, prefix="profile"
-    ) as (
+    with lone_workspace("cold", options.n, instrument=instrument, prefix="profile") as (
         workspace,
         counter,
     ):

@@ -4,9 +4,9 @@ provider launches with their peak RSS, and the API requests each command sent.
 A workspace holds ``count`` resources of one kind:
 
 - ``provider``: ``humanitec_webhook`` resources, with warm start as users get it (the
-  provider processes are forks of the warm process) unless its environment switches it off
-  (``profile.py``'s does: py-spy follows a launch, not a warm child);
-- ``cold``: the same with ``HUMANITEC_PROVIDER_WARM=0`` (each launch imports everything);
+  provider processes are forks of the warm process);
+- ``cold``: the same with ``HUMANITEC_PROVIDER_WARM=0`` (each launch imports everything;
+  ``profile.py`` profiles these: py-spy follows a launch, not a warm child);
 - ``baseline``: ``terraform_data`` with a string input, Terraform's own floor (no provider at
   all), against which the issue's targets are defined;
 - ``shaped``: ``terraform_data`` whose input has a webhook's shape (an object with a set of
