@@ -89,12 +89,12 @@ from benchmarks.workload import (
 )
 from provider.api.models import EventBaseResponse, WebhookResponse
 from provider.emulator.store import WebhookStore
+from provider.warm.protocol import SWITCH_ENV
 from tests.e2e.harness import available_terraforms
 from tests.goplugin import make_identity
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "latest"
-WARM = "HUMANITEC_PROVIDER_WARM"
 
 # The one-request-per-resource invariant: webhook requests per resource for each command.
 EXPECTED: dict[str, dict[str, int]] = {
@@ -110,17 +110,17 @@ def measure_startup(launcher: Path, root: Path, runs: int) -> dict[str, Any]:
     tmpdir = root / "startup-tmp"
     tmpdir.mkdir()
     env = plugin_env(make_identity(ec.SECP521R1()).cert_pem.decode(), tmpdir)
-    env.pop(WARM, None)
-    cold_env = dict(env, **{WARM: "0"})
+    env.pop(SWITCH_ENV, None)
+    cold_env = dict(env, **{SWITCH_ENV: "0"})
     floor = Variant(
         FLOOR,
         lambda: time_until_exit([sys.executable, "-I", "-c", "import grpc"], env),
     )
     warm = Variant(
-        f"launch, {WARM} unset", lambda: time_until_handshake([str(launcher)], env, tmpdir)
+        f"launch, {SWITCH_ENV} unset", lambda: time_until_handshake([str(launcher)], env, tmpdir)
     )
     cold = Variant(
-        f"launch, {WARM}=0", lambda: time_until_handshake([str(launcher)], cold_env, tmpdir)
+        f"launch, {SWITCH_ENV}=0", lambda: time_until_handshake([str(launcher)], cold_env, tmpdir)
     )
     run_round_robin([floor, warm, cold], runs)
     return {
