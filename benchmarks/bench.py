@@ -39,12 +39,14 @@ How to read it
     command (accepting, forking, the next child's TLS key: ``warm_usage.py``); its peak RSS
     per provider process is its largest child's or launcher's (a fork counts the pages of the
     warm process's imports it maps, as a cold launch counts its own). A cold command's is
-    its launchers' alone, each of which imports everything (~150 ms a launch), so at small N
-    most of the difference between the two is those imports. A warm process that had to
-    start during a measured command counts whole in it; the report says when that happened,
-    or when a warm workspace's launch was served cold. Leave the provider's files alone
-    during a run: the warm process is keyed to them, so an edit makes it exit, and the
-    launches after it start a new one and are served cold meanwhile.
+    its launchers' alone, each of which imports everything (130-153 ms of CPU a launch of
+    ``plan -refresh=false`` at N=1 in ``results/latest.json``, ``make bench --runs 2`` at
+    18:23 on 2 December), so at small N most of the difference between the two is those
+    imports. A warm process that had to start during a measured command counts whole in it;
+    the report says when that happened, or when a warm workspace's launch was served cold.
+    Leave the provider's files alone during a run: the warm process is keyed to them, so an
+    edit makes it exit, and the launches after it start a new one and are served cold
+    meanwhile.
 
 Run: ``make bench`` or ``python -m benchmarks.bench [--quick] [--out STEM]``; ``--quick`` (one to
 three minutes) measures N=1 and 100 once, with fewer start-up rounds.

@@ -2,8 +2,10 @@
 
 With warm start, the provider process Terraform talks to is a fork of the per-user warm
 process, not a child of its launcher: the exec wrapper (``launches.py``) sees only the
-launcher's own ~35 ms, and ``wait4`` on Terraform sees nothing of the child. Two sources fill
-the gap, read around one command (:func:`snapshot` before, :func:`since` after):
+launcher's own CPU (16-34 ms a launch in the warm runs of ``results/latest.json``, ``make
+bench --runs 2`` at 18:23 on 2 December), and ``wait4`` on Terraform sees nothing of the
+child. Two sources fill the gap, read around one command (:func:`snapshot` before,
+:func:`since` after):
 
 - the warm process reaps each child with ``wait4`` and appends its CPU and peak RSS to its
   private log, ``KEY.log`` in the warm directory (``provider/warm/server.py``)::
