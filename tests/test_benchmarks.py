@@ -10,7 +10,6 @@ import http.client
 import json
 import os
 import shutil
-import socket
 import subprocess
 import time
 import uuid
@@ -28,7 +27,7 @@ from benchmarks.report import FLOOR, markdown
 from benchmarks.rpc_cost import PATHS, RPCS, check_responses, measure
 from benchmarks.startup import plugin_env, report_modules
 from benchmarks.warm_usage import NO_WARM, WarmChild, WarmUsage, since, snapshot
-from benchmarks.whole_plan import LABELS
+from benchmarks.whole_plan import LABELS, wait_for_warm_process
 from benchmarks.workload import COMMANDS, KINDS, Run, Workspace, config_text, rotated
 from provider import __version__
 from provider.cli import PROVIDER_ADDRESS
@@ -40,7 +39,7 @@ from provider.plugin._proto import tfplugin6_pb2 as pb
 from provider.warm.protocol import DIR_ENV, SWITCH_ENV
 from tests.e2e.harness import available_terraforms, terraform_env
 from tests.goplugin import make_identity
-from tests.warm import alive, warm_pids
+from tests.warm import alive
 
 C_OR_PYTHON = pytest.mark.parametrize("use_c", [True, False], ids=["c", "python"])
 
@@ -124,18 +123,6 @@ def test_counter_counts_every_request_by_method_and_kind() -> None:
 # --- warm launches: their children and the warm process are counted ---
 
 
-def _wait_until_warm(directory: Path, timeout: float = 30.0) -> int:
-    """The pid of the warm process once it listens in ``directory``."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for path in directory.glob("*.sock"):
-            with socket.socket(socket.AF_UNIX) as probe:
-                if probe.connect_ex(str(path)) == 0:
-                    return next(pid for pid in warm_pids(directory) if alive(pid))
-        time.sleep(0.05)
-    raise AssertionError(f"no warm process in {directory}")
-
-
 def test_a_warm_commands_children_and_warm_process_are_counted(
     tmp_path: Path, warm_dir: Path
 ) -> None:
@@ -159,7 +146,7 @@ def test_a_warm_commands_children_and_warm_process_are_counted(
         workspace = Workspace.create("provider", 1, tmp_path, terraform.argv, env, app)
         assert workspace.warm_start
         workspace.measure("apply (create)", counter)  # its first launch starts a warm process
-        server_pid = _wait_until_warm(warm_dir)
+        server_pid = wait_for_warm_process(warm_dir)
         run = workspace.measure("plan", counter)
         cold = Workspace.create("cold", 1, tmp_path, terraform.argv, env, app)
         cold.measure("apply (create)", counter)
