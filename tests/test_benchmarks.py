@@ -498,10 +498,13 @@ def test_api_cost_measures_every_client_against_the_stdlib_floor() -> None:
     result = measure(200, rounds=1)
 
     labels = {f"{name}, {n}" for name in CLIENTS for n in ("1 thread", "10 threads")}
-    assert set(result["us_per_request"]) == labels
-    assert all(us > 0 for us in result["us_per_request"].values())
+    us, ratios = result["us_per_request"], result["over_http_client"]
+    assert set(us) == set(ratios) == labels
+    assert all(value > 0 for value in us.values())
     assert result["requests"] == 200
-    assert all(ratio > 0 for ratio in result["over_http_client"].values())
+    for label in labels:  # each against the floor with as many threads
+        floor = "http.client, " + label.split(", ")[1]
+        assert ratios[label] == pytest.approx(us[label] / us[floor])
     assert len(table(result)) == 2 + len(labels)
 
 
