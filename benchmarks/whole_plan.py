@@ -32,7 +32,6 @@ LABELS = {
     "warm": "`plan` N=1, whole command, warm start",
     "cold": f"`plan` N=1, whole command, cold ({SWITCH_ENV}=0)",
 }
-FLAGS = ("-input=false", "-no-color")
 WARM_WAIT_SECONDS = 30.0
 
 
@@ -41,20 +40,20 @@ def measure(workspace: Workspace, warm_dir: Path, runs: int) -> dict[str, dict[s
     env = {k: v for k, v in workspace.env.items() if k != SWITCH_ENV}
     warm = dataclasses.replace(workspace, env=env, runs={})
     cold = dataclasses.replace(workspace, env=dict(env, **{SWITCH_ENV: "0"}), runs={})
-    cold.terraform(*ARGS["apply (create)"][0], *FLAGS)
+    cold.terraform(*ARGS["apply (create)"][0])
     variants = [Variant(LABELS["warm"], _plan(warm)), Variant(LABELS["cold"], _plan(cold))]
     variants[0].measure()  # the untimed warm-ups; this one starts the warm process
     wait_for_warm_process(warm_dir)
     variants[1].measure()
     run_round_robin(variants, runs, warmup=0)
     wait_for_warm_process(warm_dir, timeout=0.0)  # still there: every warm run was warm
-    cold.terraform(*ARGS["destroy"][0], *FLAGS)
+    cold.terraform(*ARGS["destroy"][0])
     return {v.label: {"median_ms": v.median_ms, "samples_s": v.samples} for v in variants}
 
 
 def _plan(workspace: Workspace) -> Callable[[], float]:
     args, ok = ARGS["plan"]
-    return lambda: workspace.terraform(*args, *FLAGS, ok=ok)[0]
+    return lambda: workspace.terraform(*args, ok=ok)[0]
 
 
 def wait_for_warm_process(warm_dir: Path, timeout: float = WARM_WAIT_SECONDS) -> int:
