@@ -12,9 +12,10 @@ What it measures
     - ``http.client``: the standard library on one keep-alive connection, ``json.loads``.
 
     Each once from one thread and once from 10 threads at a time (Terraform's default
-    parallelism; the emulator answers in under a millisecond, so the threads contend as they
-    would with a fast API). The clients take turns in rounds, so a busy spell of a shared machine
-    hits all alike; every answer is checked.
+    parallelism; the emulator answers in under a millisecond: 0.21 ms of its CPU per GET in
+    the emulator row of ``make bench``, ``results/latest.md``; so the threads contend as they
+    would with a fast API). The clients take turns in rounds, so a busy spell of a shared
+    machine hits all alike; every answer is checked.
 
 Run: ``python -m benchmarks.api_cost [--requests N]`` (default 2000 per client and threading).
 """

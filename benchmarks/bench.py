@@ -39,12 +39,14 @@ How to read it
     command (accepting, forking, the next child's TLS key: ``warm_usage.py``); its peak RSS
     per provider process is its largest child's or launcher's (a fork counts the pages of the
     warm process's imports it maps, as a cold launch counts its own). A cold command's is
-    its launchers' alone, each of which imports everything (~150 ms a launch), so at small N
-    most of the difference between the two is those imports. A warm process that had to
-    start during a measured command counts whole in it; the report says when that happened,
-    or when a warm workspace's launch was served cold. Leave the provider's files alone
-    during a run: the warm process is keyed to them, so an edit makes it exit, and the
-    launches after it start a new one and are served cold meanwhile.
+    its launchers' alone, each of which imports everything (130-153 ms of CPU a launch of
+    ``plan -refresh=false`` at N=1 in ``results/latest.json``, ``make bench --runs 2`` at
+    18:23 on 2 December), so at small N most of the difference between the two is those
+    imports. A warm process that had to start during a measured command counts whole in it;
+    the report says when that happened, or when a warm workspace's launch was served cold.
+    Leave the provider's files alone during a run: the warm process is keyed to them, so an
+    edit makes it exit, and the launches after it start a new one and are served cold
+    meanwhile.
 
 Run: ``make bench`` or ``python -m benchmarks.bench [--quick] [--out STEM]``; ``--quick`` (one to
 three minutes) measures N=1 and 100 once, with fewer start-up rounds.
@@ -59,9 +61,7 @@ import platform
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -69,9 +69,8 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from benchmarks import rpc_cost, whole_plan
-from benchmarks.counting import RequestCounter
 from benchmarks.launches import wrap_launcher
-from benchmarks.private import private_installation
+from benchmarks.lone import TerraformSetup, terraform_setup
 from benchmarks.report import FLOOR, markdown
 from benchmarks.startup import (
     Variant,
@@ -90,20 +89,14 @@ from benchmarks.workload import (
     resource_prefix,
     rotated,
 )
-from provider import __version__
 from provider.api.models import EventBaseResponse, WebhookResponse
-from provider.cli import PROVIDER_ADDRESS
-from provider.emulator.app import create_app
-from provider.emulator.server import BackgroundServer
 from provider.emulator.store import WebhookStore
-from provider.install import install_into_mirror
-from provider.warm.protocol import DIR_ENV
-from tests.e2e.harness import available_terraforms, terraform_env
+from provider.warm.protocol import SWITCH_ENV
+from tests.e2e.harness import available_terraforms
 from tests.goplugin import make_identity
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "latest"
-WARM = "HUMANITEC_PROVIDER_WARM"
 
 # The one-request-per-resource invariant: webhook requests per resource for each command.
 EXPECTED: dict[str, dict[str, int]] = {
@@ -119,17 +112,17 @@ def measure_startup(launcher: Path, root: Path, runs: int) -> dict[str, Any]:
     tmpdir = root / "startup-tmp"
     tmpdir.mkdir()
     env = plugin_env(make_identity(ec.SECP521R1()).cert_pem.decode(), tmpdir)
-    env.pop(WARM, None)
-    cold_env = dict(env, **{WARM: "0"})
+    env.pop(SWITCH_ENV, None)
+    cold_env = dict(env, **{SWITCH_ENV: "0"})
     floor = Variant(
         FLOOR,
         lambda: time_until_exit([sys.executable, "-I", "-c", "import grpc"], env),
     )
     warm = Variant(
-        f"launch, {WARM} unset", lambda: time_until_handshake([str(launcher)], env, tmpdir)
+        f"launch, {SWITCH_ENV} unset", lambda: time_until_handshake([str(launcher)], env, tmpdir)
     )
     cold = Variant(
-        f"launch, {WARM}=0", lambda: time_until_handshake([str(launcher)], cold_env, tmpdir)
+        f"launch, {SWITCH_ENV}=0", lambda: time_until_handshake([str(launcher)], cold_env, tmpdir)
     )
     run_round_robin([floor, warm, cold], runs)
     return {
@@ -138,9 +131,8 @@ def measure_startup(launcher: Path, root: Path, runs: int) -> dict[str, Any]:
     }
 
 
-def measure_emulator(
-    server: BackgroundServer, store: WebhookStore, token: str, org: str, app: str, seconds: float
-) -> dict[str, Any]:
+def measure_emulator(setup: TerraformSetup, seconds: float) -> dict[str, Any]:
+    store, org, app = setup.store, setup.org, setup.app
     hook = WebhookResponse(
         id="throughput",
         url="https://hooks.example.com/throughput",
@@ -152,8 +144,8 @@ def measure_emulator(
     path = f"/orgs/{org}/apps/{app}/webhooks/throughput"
     cpu_before = time.process_time()  # this process is idle but for the emulator's thread
     completed = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "emulator_load.py"), server.url, token,
-         path, str(seconds), "4"],
+        [sys.executable, str(ROOT / "benchmarks" / "emulator_load.py"), setup.server.url,
+         setup.token, path, str(seconds), "4"],
         capture_output=True, text=True, check=True, timeout=seconds + 60,
     )  # fmt: skip
     cpu = time.process_time() - cpu_before
@@ -298,50 +290,31 @@ def main(argv: list[str] | None = None) -> int:
     terraforms = {tf.name: tf for tf in available_terraforms()}
     terraform = terraforms.get(options.terraform, terraforms["bundled"])
 
-    token = uuid.uuid4().hex
-    org, app = f"bench-{uuid.uuid4().hex[:8]}", f"app-{uuid.uuid4().hex[:8]}"
-    store = WebhookStore()
-    store.ensure_app(org, app)
-    counter = RequestCounter(create_app(store, token))
     load_before = os.getloadavg()[0]
-    with (
-        tempfile.TemporaryDirectory(prefix="bench-") as tmp,
-        private_installation(Path(tmp)) as warm_dir,
-        BackgroundServer(counter) as server,
-    ):
-        root = Path(tmp)
-        installed = install_into_mirror(
-            root / "mirror", source=PROVIDER_ADDRESS, version=__version__
-        )
-        wrapper = wrap_launcher(installed.launcher)
-        real = installed.launcher.with_name(installed.launcher.name + ".real")
+    with terraform_setup() as setup:
+        root, env, app = setup.root, setup.env, setup.app
+        wrapper = wrap_launcher(setup.installed.launcher)
+        real = setup.installed.launcher.with_name(setup.installed.launcher.name + ".real")
         print(f"start-up: {startup_runs} rounds", file=sys.stderr)
         startup = measure_startup(real, root, startup_runs)
         print("emulator throughput", file=sys.stderr)
-        emulator = measure_emulator(server, store, token, org, app, 1.0 if options.quick else 3.0)
-
-        cli_config = root / "terraform.tfrc"
-        cli_config.write_text(installed.cli_config(), encoding="utf-8")
-        extra = {"HUMANITEC_API_PREFIX": server.url, "HUMANITEC_ORG": org, "HUMANITEC_TOKEN": token}
-        # terraform_env drops HUMANITEC_* from os.environ: without this, warm processes would
-        # listen in the user's own directory and outlive the run. Each workspace kind sets
-        # WARM as it needs (workload.KIND_ENV: the "cold" one to 0).
-        extra[DIR_ENV] = str(warm_dir)
-        env = terraform_env(cli_config, extra)
+        emulator = measure_emulator(setup, 1.0 if options.quick else 3.0)
+        # Each workspace kind sets the warm switch as it needs (workload.KIND_ENV: the "cold"
+        # one to 0).
         groups = {
             n: {kind: Workspace.create(kind, n, root, terraform.argv, env, app) for kind in KINDS}
             for n in counts
         }
-        check = emulator_check(store, org, app)
+        check = emulator_check(setup.store, setup.org, app)
         warm_up = list(groups[1].values())  # page cache, .pyc, first requests
-        cycle(warm_up, counter, check, record=False)
+        cycle(warm_up, setup.counter, check, record=False)
         for rep in range(runs):
             for index, n in enumerate(counts):
                 print(f"workloads: run {rep + 1}/{runs}, N={n}", file=sys.stderr)
                 group = rotated(list(groups[n].values()), rep + index)
-                cycle(group, counter, check, record=True)
+                cycle(group, setup.counter, check, record=True)
         print(f"plan at N=1, warm and cold: {startup_runs} rounds", file=sys.stderr)
-        plan_n1 = whole_plan.measure(groups[1]["provider"], warm_dir, startup_runs)
+        plan_n1 = whole_plan.measure(groups[1]["provider"], setup.warm_dir, startup_runs)
         print("server CPU per RPC", file=sys.stderr)
         rpc = rpc_cost.measure(1000 if options.quick else 5000)
         version = subprocess.run(

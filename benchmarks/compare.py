@@ -19,8 +19,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-X = "\u00d7"
-
+from benchmarks.report import ARROW, FLOOR, X
 
 STARTS = ("warm", "cold")
 
@@ -75,10 +74,9 @@ def compare(before: dict[str, Any], after: dict[str, Any]) -> str:
             ]
             lines.append(f"| {n} | `{command}` | {start} | {' | '.join(cells)} |")
     lines += ["", f"| start-up | {X} `import grpc`, before {ARROW} after |", "|---|---|"]
-    floor = 'python -I -c "import grpc"'
     old_rows, new_rows = _startup(before), _startup(after)
-    for label in [label for label in new_rows if label in old_rows and label != floor]:
-        ratios = [rows[label] / rows[floor] for rows in (old_rows, new_rows)]
+    for label in [label for label in new_rows if label in old_rows and label != FLOOR]:
+        ratios = [rows[label] / rows[FLOOR] for rows in (old_rows, new_rows)]
         lines.append(f"| {label} | {ratios[0]:.2f} {ARROW} {ratios[1]:.2f} |")
     if "rpc_cost" in before and "rpc_cost" in after:
         lines += ["", *_rpc_rows(before["rpc_cost"], after["rpc_cost"])]
@@ -112,9 +110,6 @@ def _cell(figures: dict[str, Any] | None, name: str, spec: str) -> str:
     """One figure, or "-" when the run does not have it."""
     value = None if figures is None else figures[name]
     return "-" if value is None else format(value, spec)
-
-
-ARROW = "\u2192"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -121,10 +121,7 @@ def main(argv: list[str] | None = None) -> int:
         profiling_launcher(launcher, py_spy, options.rate, gil=options.gil)
 
     # Cold: py-spy follows the launcher, and a warm launch's work is in another process.
-    cold = {"HUMANITEC_PROVIDER_WARM": "0"}
-    with lone_workspace(
-        "provider", options.n, instrument=instrument, env=cold, prefix="profile"
-    ) as (
+    with lone_workspace("cold", options.n, instrument=instrument, prefix="profile") as (
         workspace,
         counter,
     ):
@@ -137,9 +134,10 @@ def main(argv: list[str] | None = None) -> int:
             workspace.env[PROFILE_VARIABLE] = str(directory)
             run = workspace.measure(command, counter)
             del workspace.env[PROFILE_VARIABLE]
+            # The py-spy launcher writes no launch log: Terraform's CPU holds its launches'.
             print(
-                f"{command} at N={options.n}: {run.wall:.2f} s wall, provider CPU "
-                f"{run.provider_cpu:.2f} s (under py-spy), Terraform CPU {run.terraform_cpu:.2f} s"
+                f"{command} at N={options.n}: {run.wall:.2f} s wall, {run.terraform_cpu:.2f} s "
+                "CPU of Terraform, its provider processes and py-spy"
             )
             print(summarize(directory, options.top))
             if options.keep:

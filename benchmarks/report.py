@@ -11,7 +11,7 @@ from typing import Any
 from benchmarks import rpc_cost
 from provider.warm.protocol import SWITCH_ENV
 
-__all__ = ["FLOOR", "markdown"]
+__all__ = ["ARROW", "FLOOR", "X", "markdown"]
 
 TARGETS = (  # (command, the most provider/terraform_data may be, at the largest N)
     ("plan -refresh=false", 2.5),
@@ -27,8 +27,6 @@ CPU_TARGETS = (
 )
 FLOOR = 'python -I -c "import grpc"'
 ARROW, LE = "\u2192", "\u2264"
-
-
 X = "\u00d7"  # the multiplication sign of "2.5x"
 
 

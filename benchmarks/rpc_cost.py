@@ -54,6 +54,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from benchmarks.startup import plugin_env
+from benchmarks.warm_usage import process_cpu
 from benchmarks.workload import rotated
 from provider.cli import _make_provider
 from provider.plugin._proto import grpc_controller_pb2
@@ -127,12 +128,6 @@ def check_responses(name: str, responses: list[bytes]) -> int:
         if field and not getattr(response, field).msgpack:
             raise SystemExit(f"{name} answered without {field}")
     return len(responses)
-
-
-def process_cpu(pid: int) -> float:
-    """User + system seconds of every thread of ``pid`` so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text(encoding="ascii").rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 @dataclass

@@ -52,7 +52,6 @@ from benchmarks.startup import (
     time_until_exit,
 )
 
-TIMEOUT = 30.0
 WARM_WAIT_SECONDS = 30.0
 
 

@@ -2,8 +2,10 @@
 
 With warm start, the provider process Terraform talks to is a fork of the per-user warm
 process, not a child of its launcher: the exec wrapper (``launches.py``) sees only the
-launcher's own ~35 ms, and ``wait4`` on Terraform sees nothing of the child. Two sources fill
-the gap, read around one command (:func:`snapshot` before, :func:`since` after):
+launcher's own CPU (16-34 ms a launch in the warm runs of ``results/latest.json``, ``make
+bench --runs 2`` at 18:23 on 2 December), and ``wait4`` on Terraform sees nothing of the
+child. Two sources fill the gap, read around one command (:func:`snapshot` before,
+:func:`since` after):
 
 - the warm process reaps each child with ``wait4`` and appends its CPU and peak RSS to its
   private log, ``KEY.log`` in the warm directory (``provider/warm/server.py``)::
@@ -24,6 +26,7 @@ the gap, read around one command (:func:`snapshot` before, :func:`since` after):
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from dataclasses import dataclass
@@ -31,7 +34,16 @@ from pathlib import Path
 
 from tests.warm import warm_pids
 
-__all__ = ["CHILD_END", "NO_WARM", "Snapshot", "WarmChild", "WarmUsage", "since", "snapshot"]
+__all__ = [
+    "CHILD_END",
+    "NO_WARM",
+    "Snapshot",
+    "WarmChild",
+    "WarmUsage",
+    "process_cpu",
+    "since",
+    "snapshot",
+]
 
 CHILD_END = re.compile(
     r"child (\d+): (?:exit|signal) -?\d+ "
@@ -121,16 +133,19 @@ def _first_line(text: bytes) -> bytes:
     return text.partition(b"\n")[0]
 
 
+def process_cpu(pid: int) -> float:
+    """User + system seconds of every thread of ``pid`` so far, without its reaped children's
+    (``/proc/PID/stat``, in clock ticks); ``OSError`` once it has exited, a zombie included."""
+    fields = Path(f"/proc/{pid}/stat").read_bytes().rsplit(b")", 1)[1].split()
+    if fields[0] in (b"Z", b"X"):
+        raise ProcessLookupError(pid)
+    return (int(fields[11]) + int(fields[12])) / _TICK  # utime, stime: fields 14, 15
+
+
 def _server_cpu(directory: Path) -> dict[int, float]:
     """CPU seconds (user + system, without reaped children) of each warm process, by pid."""
     cpu = {}
     for pid in warm_pids(directory) if directory.is_dir() else []:
-        try:
-            stat = Path(f"/proc/{pid}/stat").read_bytes()
-        except OSError:
-            continue  # exited
-        fields = stat.rsplit(b")", 1)[1].split()
-        if fields[0] in (b"Z", b"X"):
-            continue
-        cpu[pid] = (int(fields[11]) + int(fields[12])) / _TICK  # utime, stime: fields 14, 15
+        with contextlib.suppress(OSError):  # exited
+            cpu[pid] = process_cpu(pid)
     return cpu

@@ -26,13 +26,12 @@ from benchmarks.workload import ARGS, Workspace
 from provider.warm.protocol import SWITCH_ENV
 from tests.warm import alive, warm_pids
 
-__all__ = ["LABELS", "measure"]
+__all__ = ["LABELS", "measure", "wait_for_warm_process"]
 
 LABELS = {
     "warm": "`plan` N=1, whole command, warm start",
     "cold": f"`plan` N=1, whole command, cold ({SWITCH_ENV}=0)",
 }
-FLAGS = ("-input=false", "-no-color")
 WARM_WAIT_SECONDS = 30.0
 
 
@@ -41,25 +40,31 @@ def measure(workspace: Workspace, warm_dir: Path, runs: int) -> dict[str, dict[s
     env = {k: v for k, v in workspace.env.items() if k != SWITCH_ENV}
     warm = dataclasses.replace(workspace, env=env, runs={})
     cold = dataclasses.replace(workspace, env=dict(env, **{SWITCH_ENV: "0"}), runs={})
-    cold.terraform(*ARGS["apply (create)"][0], *FLAGS)
+    cold.terraform(*ARGS["apply (create)"][0])
     variants = [Variant(LABELS["warm"], _plan(warm)), Variant(LABELS["cold"], _plan(cold))]
     variants[0].measure()  # the untimed warm-ups; this one starts the warm process
-    _wait_for_warm_process(warm_dir)
+    wait_for_warm_process(warm_dir)
     variants[1].measure()
     run_round_robin(variants, runs, warmup=0)
-    _wait_for_warm_process(warm_dir, timeout=0.0)  # still there: every warm run was warm
-    cold.terraform(*ARGS["destroy"][0], *FLAGS)
+    wait_for_warm_process(warm_dir, timeout=0.0)  # still there: every warm run was warm
+    cold.terraform(*ARGS["destroy"][0])
     return {v.label: {"median_ms": v.median_ms, "samples_s": v.samples} for v in variants}
 
 
 def _plan(workspace: Workspace) -> Callable[[], float]:
     args, ok = ARGS["plan"]
-    return lambda: workspace.terraform(*args, *FLAGS, ok=ok)[0]
+    return lambda: workspace.terraform(*args, ok=ok)[0]
 
 
-def _wait_for_warm_process(warm_dir: Path, timeout: float = WARM_WAIT_SECONDS) -> None:
+def wait_for_warm_process(warm_dir: Path, timeout: float = WARM_WAIT_SECONDS) -> int:
+    """The pid of a warm process listening in ``warm_dir`` (it renames its socket into place
+    once it listens), waiting up to ``timeout`` seconds for one."""
     deadline = time.monotonic() + timeout
-    while not (list(warm_dir.glob("*.sock")) and any(alive(p) for p in warm_pids(warm_dir))):
+    while True:
+        if list(warm_dir.glob("*.sock")):
+            pid = next((p for p in warm_pids(warm_dir) if alive(p)), None)
+            if pid is not None:
+                return pid
         if time.monotonic() >= deadline:
             raise SystemExit(f"no warm process in {warm_dir}: the warm row would be a cold one")
         time.sleep(0.1)

@@ -4,9 +4,9 @@ provider launches with their peak RSS, and the API requests each command sent.
 A workspace holds ``count`` resources of one kind:
 
 - ``provider``: ``humanitec_webhook`` resources, with warm start as users get it (the
-  provider processes are forks of the warm process) unless its environment switches it off
-  (``profile.py``'s does: py-spy follows a launch, not a warm child);
-- ``cold``: the same with ``HUMANITEC_PROVIDER_WARM=0`` (each launch imports everything);
+  provider processes are forks of the warm process);
+- ``cold``: the same with ``HUMANITEC_PROVIDER_WARM=0`` (each launch imports everything;
+  ``profile.py`` profiles these: py-spy follows a launch, not a warm child);
 - ``baseline``: ``terraform_data`` with a string input, Terraform's own floor (no provider at
   all), against which the issue's targets are defined;
 - ``shaped``: ``terraform_data`` whose input has a webhook's shape (an object with a set of
@@ -224,15 +224,16 @@ class Workspace:
         (path / "main.tf").write_text(config_text(kind, count, app), encoding="utf-8")
         env = dict(env, **KIND_ENV.get(kind, {}), **{LOG_VARIABLE: str(path / "launches.log")})
         workspace = cls(kind, count, path, argv, env)
-        workspace.terraform("init", "-input=false", "-no-color")
+        workspace.terraform("init")
         return workspace
 
     def terraform(self, *args: str, ok: tuple[int, ...] = (0,)) -> tuple[float, float]:
-        """Run one command; ``(wall seconds, CPU seconds of it and everything it reaped)``."""
+        """Run one command, ``-input=false -no-color``; ``(wall seconds, CPU seconds of it and
+        everything it reaped)``."""
         with tempfile.TemporaryFile() as output:
             start = time.perf_counter()
             process = subprocess.Popen(
-                [*self.argv, *args],
+                [*self.argv, *args, "-input=false", "-no-color"],
                 cwd=self.path,
                 env=self.env,
                 stdin=subprocess.DEVNULL,
@@ -269,7 +270,7 @@ class Workspace:
         warm_dir = Path(runtime_dir(self.env)) if self.warm_start else None
         before = snapshot(warm_dir) if warm_dir else None
         counter.take()
-        wall, total_cpu = self.terraform(*args, "-input=false", "-no-color", ok=ok)
+        wall, total_cpu = self.terraform(*args, ok=ok)
         requests = counter.take()
         warm = since(before) if before else NO_WARM
         launches = tuple(read_launches(log))

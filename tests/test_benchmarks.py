@@ -10,10 +10,8 @@ import http.client
 import json
 import os
 import shutil
-import socket
 import subprocess
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -24,11 +22,12 @@ from benchmarks.bench import summarize
 from benchmarks.compare import compare
 from benchmarks.counting import RequestCounter, path_kind
 from benchmarks.launches import LOG_VARIABLE, Launch, read_launches, wrap_launcher
+from benchmarks.lone import terraform_setup
 from benchmarks.report import FLOOR, markdown
 from benchmarks.rpc_cost import PATHS, RPCS, check_responses, measure
 from benchmarks.startup import plugin_env, report_modules
 from benchmarks.warm_usage import NO_WARM, WarmChild, WarmUsage, since, snapshot
-from benchmarks.whole_plan import LABELS
+from benchmarks.whole_plan import LABELS, wait_for_warm_process
 from benchmarks.workload import COMMANDS, KINDS, Run, Workspace, config_text, rotated
 from provider import __version__
 from provider.cli import PROVIDER_ADDRESS
@@ -37,10 +36,10 @@ from provider.emulator.server import BackgroundServer
 from provider.emulator.store import WebhookStore
 from provider.install import install_into_mirror
 from provider.plugin._proto import tfplugin6_pb2 as pb
-from provider.warm.protocol import DIR_ENV, SWITCH_ENV
-from tests.e2e.harness import available_terraforms, terraform_env
+from provider.warm.protocol import SWITCH_ENV
+from tests.e2e.harness import available_terraforms
 from tests.goplugin import make_identity
-from tests.warm import alive, warm_pids
+from tests.warm import alive
 
 C_OR_PYTHON = pytest.mark.parametrize("use_c", [True, False], ids=["c", "python"])
 
@@ -124,46 +123,20 @@ def test_counter_counts_every_request_by_method_and_kind() -> None:
 # --- warm launches: their children and the warm process are counted ---
 
 
-def _wait_until_warm(directory: Path, timeout: float = 30.0) -> int:
-    """The pid of the warm process once it listens in ``directory``."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for path in directory.glob("*.sock"):
-            with socket.socket(socket.AF_UNIX) as probe:
-                if probe.connect_ex(str(path)) == 0:
-                    return next(pid for pid in warm_pids(directory) if alive(pid))
-        time.sleep(0.05)
-    raise AssertionError(f"no warm process in {directory}")
-
-
-def test_a_warm_commands_children_and_warm_process_are_counted(
-    tmp_path: Path, warm_dir: Path
-) -> None:
-    token, org, app = uuid.uuid4().hex, "org", "app"
-    store = WebhookStore()
-    store.ensure_app(org, app)
-    counter = RequestCounter(create_app(store, token))
-    installed = install_into_mirror(
-        tmp_path / "mirror", source=PROVIDER_ADDRESS, version=__version__
-    )
-    wrap_launcher(installed.launcher)
-    cli_config = tmp_path / "terraform.tfrc"
-    cli_config.write_text(installed.cli_config(), encoding="utf-8")
+def test_a_warm_commands_children_and_warm_process_are_counted() -> None:
     terraform = available_terraforms()[-1]  # the one on PATH, as the bench prefers
-    with BackgroundServer(counter) as server:
-        env = terraform_env(
-            cli_config,
-            {"HUMANITEC_API_PREFIX": server.url, "HUMANITEC_ORG": org,
-             "HUMANITEC_TOKEN": token, DIR_ENV: str(warm_dir)},
-        )  # fmt: skip
-        workspace = Workspace.create("provider", 1, tmp_path, terraform.argv, env, app)
+    with terraform_setup("bench-test") as setup:  # bench's own, warm directory included
+        wrap_launcher(setup.installed.launcher)
+        root, env, app, counter = setup.root, setup.env, setup.app, setup.counter
+        workspace = Workspace.create("provider", 1, root, terraform.argv, env, app)
         assert workspace.warm_start
         workspace.measure("apply (create)", counter)  # its first launch starts a warm process
-        server_pid = _wait_until_warm(warm_dir)
+        server_pid = wait_for_warm_process(setup.warm_dir)
         run = workspace.measure("plan", counter)
-        cold = Workspace.create("cold", 1, tmp_path, terraform.argv, env, app)
+        cold = Workspace.create("cold", 1, root, terraform.argv, env, app)
         cold.measure("apply (create)", counter)
         cold_run = cold.measure("plan", counter)
+        server_alive = alive(server_pid)  # the set-up stops it on the way out
 
     children = run.warm.children
     assert len(children) == len(run.launches) >= 3, run.as_json()  # every launch was warm
@@ -176,7 +149,7 @@ def test_a_warm_commands_children_and_warm_process_are_counted(
     assert run.max_rss_kib == max(
         [la.max_rss_kib for la in run.launches] + [c.max_rss_kib for c in children]
     )
-    assert alive(server_pid)
+    assert server_alive
     assert (cold.warm_start, cold.env[SWITCH_ENV]) == (False, "0")
     assert cold_run.warm == NO_WARM
     assert cold_run.provider_cpu == cold_run.launchers_cpu > 0
@@ -511,10 +484,13 @@ def test_api_cost_measures_every_client_against_the_stdlib_floor() -> None:
     result = measure(200, rounds=1)
 
     labels = {f"{name}, {n}" for name in CLIENTS for n in ("1 thread", "10 threads")}
-    assert set(result["us_per_request"]) == labels
-    assert all(us > 0 for us in result["us_per_request"].values())
+    us, ratios = result["us_per_request"], result["over_http_client"]
+    assert set(us) == set(ratios) == labels
+    assert all(value > 0 for value in us.values())
     assert result["requests"] == 200
-    assert all(ratio > 0 for ratio in result["over_http_client"].values())
+    for label in labels:  # each against the floor with as many threads
+        floor = "http.client, " + label.split(", ")[1]
+        assert ratios[label] == pytest.approx(us[label] / us[floor])
     assert len(table(result)) == 2 + len(labels)
 
 
