@@ -23,7 +23,7 @@ from provider.plugin._certificate import ServerCertificate
 from provider.plugin._native import NativeServer
 from provider.plugin._tls_context import server_context
 from tests.goplugin import Identity, make_identity
-from tests.h2client import DATA, END_STREAM, HEADERS, Client, Frame, grpc_message
+from tests.h2client import DATA, END_STREAM, HEADERS, Client, Frame, grpc_message, split
 from tests.plugin.test_tls import assert_refused, connect
 
 TIMEOUT = 5.0
@@ -90,22 +90,18 @@ def unix_server(handlers: Handlers, workdir: Path) -> Iterator[str]:
     server.stop()
 
 
-def read_answers(sock: socket.socket, client: Client, streams: int) -> dict[int, list[Frame]]:
-    """Frames per stream until ``streams`` streams have ended."""
+def read_answers(sock: socket.socket, streams: int) -> dict[int, list[Frame]]:
+    """HEADERS and DATA frames per stream until ``streams`` streams have ended."""
     buffer, answers, ended = b"", dict[int, list[Frame]](), 0
     while ended < streams:
         chunk = sock.recv(65536)
         assert chunk, "the server closed the connection"
-        buffer += chunk
-        while len(buffer) >= 9:
-            length = int.from_bytes(buffer[:3])
-            if len(buffer) < 9 + length:
-                break
-            f = Frame(buffer[3], buffer[4], int.from_bytes(buffer[5:9]), buffer[9 : 9 + length])
-            buffer = buffer[9 + length :]
+        frames, buffer = split(buffer + chunk)
+        for f in frames:
             if f.kind in (HEADERS, DATA) and f.stream_id:
                 answers.setdefault(f.stream_id, []).append(f)
                 ended += bool(f.flags & END_STREAM)
+    assert not buffer, "a partial frame after the last answer"
     return answers
 
 
@@ -119,7 +115,7 @@ def test_terraforms_p521_certificate_gets_an_answer_over_h2(
         assert tls.selected_alpn_protocol() == "h2"
         client = Client()
         tls.sendall(client.preface() + client.call(1, ECHO, b"terraform"))
-        answer = read_answers(tls, client, 1)[1]
+        answer = read_answers(tls, 1)[1]
     assert [f.kind for f in answer] == [HEADERS, DATA, HEADERS]
     assert answer[1].payload == grpc_message(b"mrofarret")
     assert client.headers(answer[0])[":status"] == "200"
@@ -149,7 +145,7 @@ def test_an_idle_or_plain_client_blocks_nobody(
         with connect(tls_server, server_certificate, terraform, tmp_path) as tls:
             client = Client()
             tls.sendall(client.preface() + client.call(1, ECHO, b"ab"))
-            assert read_answers(tls, client, 1)[1][1].payload == grpc_message(b"ba")
+            assert read_answers(tls, 1)[1][1].payload == grpc_message(b"ba")
 
 
 def test_a_call_waiting_in_the_pool_holds_up_no_inline_call(
@@ -162,10 +158,10 @@ def test_a_call_waiting_in_the_pool_holds_up_no_inline_call(
         sock.sendall(client.preface() + client.call(1, SLOW, b"a"))
         assert handlers.slow_started.wait(TIMEOUT)
         sock.sendall(client.call(3, ECHO, b"xy"))
-        first = read_answers(sock, client, 1)
+        first = read_answers(sock, 1)
         assert list(first) == [3]  # answered while stream 1 still waits
         handlers.release.set()
-        second = read_answers(sock, client, 1)
+        second = read_answers(sock, 1)
     assert second[1][1].payload == grpc_message(b"slow a")
 
 
@@ -270,7 +266,7 @@ def test_connections_leave_no_file_descriptors_behind(
             with connect(tls_server, server_certificate, terraform, tmp_path) as tls:
                 client = Client()
                 tls.sendall(client.preface() + client.call(1, ECHO, b"ab"))
-                read_answers(tls, client, 1)
+                read_answers(tls, 1)
         elif n % 4 == 1:  # gone before its hello
             socket.create_connection(tls_server, timeout=TIMEOUT).close()
         elif n % 4 == 2:  # not TLS at all
@@ -294,7 +290,7 @@ def test_logs_name_the_tls_version_and_no_certificate_material(
     with connect(tls_server, server_certificate, terraform, tmp_path) as tls:
         client = Client()
         tls.sendall(client.preface() + client.call(1, ECHO, b"x"))
-        read_answers(tls, client, 1)
+        read_answers(tls, 1)
     assert any("handshake failed" in r.getMessage() for r in caplog.records)
     assert [r.tcp_nodelay for r in caplog.records if hasattr(r, "tcp_nodelay")] == [1]
     assert "BEGIN" not in caplog.text
@@ -313,7 +309,7 @@ def test_tls_12_is_accepted_too(
         assert tls.version() == "TLSv1.2"
         client = Client()
         tls.sendall(client.preface() + client.call(1, ECHO, b"12"))
-        assert read_answers(tls, client, 1)[1][1].payload == grpc_message(b"21")
+        assert read_answers(tls, 1)[1][1].payload == grpc_message(b"21")
 
 
 class FlakyListener:
@@ -348,7 +344,7 @@ def test_a_failed_accept_leaves_the_server_accepting(handlers: Handlers) -> None
         client = Client()
         theirs.settimeout(TIMEOUT)
         theirs.sendall(client.preface() + client.call(1, ECHO, b"ok"))
-        assert read_answers(theirs, client, 1)[1][1].payload == grpc_message(b"ko")
+        assert read_answers(theirs, 1)[1][1].payload == grpc_message(b"ko")
     finally:
         theirs.close()
         server.stop()
