@@ -299,7 +299,9 @@ def test_logs_name_the_tls_version_and_no_certificate_material(
         client = Client()
         tls.sendall(client.preface() + client.call(1, ECHO, b"x"))
         read_answers(tls, 1)
-    assert any("handshake failed" in r.getMessage() for r in caplog.records)
+    messages = [r.getMessage() for r in caplog.records]
+    assert any("handshake failed" in m for m in messages)
+    assert [m for m in messages if "TLSv1.3, alpn h2" in m], messages  # the accepted client
     assert [r.tcp_nodelay for r in caplog.records if hasattr(r, "tcp_nodelay")] == [1]
     assert "BEGIN" not in caplog.text
     assert "HashiCorp" not in caplog.text
