@@ -64,7 +64,7 @@ def make_server(handlers: Handlers) -> NativeServer:
         {ECHO: handlers.reverse, SLOW: handlers.slow},
         {COUNT: handlers.count},
         inline=lambda path, _request: path == ECHO,
-        max_workers=4,
+        max_workers=1,  # a call that kept its pool thread would hold up every later one
         max_message_bytes=1 << 20,
     )
 
@@ -192,12 +192,18 @@ def test_grpcios_client_calls_unary_and_streaming_methods(unix_server: str) -> N
 def test_a_client_that_leaves_mid_call_harms_nobody(unix_server: str, handlers: Handlers) -> None:
     client = Client()
     with socket.socket(socket.AF_UNIX) as sock:
+        sock.settimeout(TIMEOUT)
         sock.connect(unix_server)
         sock.sendall(client.preface() + client.call(1, SLOW, b"gone"))
         assert handlers.slow_started.wait(TIMEOUT)
-    handlers.release.set()  # its answer has nowhere to go
+        sock.shutdown(socket.SHUT_WR)
+        while sock.recv(65536):  # until the server has closed its end
+            pass
+    handlers.release.set()  # its answer now has nowhere to go
     with grpc.insecure_channel(f"unix:{unix_server}") as channel:
         assert channel.unary_unary(ECHO, None, None)(b"12", timeout=TIMEOUT) == b"21"
+        # The pool's one thread is free again: the late answer did not keep it.
+        assert channel.unary_unary(SLOW, None, None)(b"next", timeout=TIMEOUT) == b"slow next"
 
 
 def test_stop_drops_connections_and_stops_listening(handlers: Handlers, workdir: Path) -> None:
