@@ -21,6 +21,7 @@ from tests.h2client import (
     PING,
     PRIORITY,
     PRIORITY_FLAG,
+    PUSH_PROMISE,
     RST_STREAM,
     SETTINGS,
     WINDOW_UPDATE,
@@ -258,32 +259,90 @@ def test_a_request_that_is_not_grpc_is_refused_with_an_error() -> None:
     assert call.error[0] == Status.UNIMPLEMENTED
 
 
+OPENED = Client().preface()
+PROTOCOL_ERROR, FLOW_CONTROL_ERROR, FRAME_SIZE_ERROR, COMPRESSION_ERROR = 0x1, 0x3, 0x6, 0x9
+
+
 @pytest.mark.parametrize(
-    "data",
+    ("data", "code"),
     [
-        b"GET / HTTP/1.1\r\n\r\n",
-        Client().preface() + frame(DATA, 0, 0, b"x"),
-        Client().preface() + frame(HEADERS, END_HEADERS, 2, b""),
-        Client().preface() + frame(DATA, 0, 1, b"\0" * 16_385),
-        Client().preface() + frame(HEADERS, 0, 1, b"") + frame(PING, 0, 0, b"\0" * 8),
-        Client().preface() + frame(HEADERS, END_HEADERS, 1, b"\xff\xff\xff\xff"),
-        Client().preface() + frame(WINDOW_UPDATE, 0, 0, (2**31 - 1).to_bytes(4)),
-    ],
-    ids=[
-        "http1",
-        "data-on-stream-0",
-        "even-stream",
-        "oversized-frame",
-        "interrupted-headers",
-        "bad-hpack",
-        "window-overflow",
+        pytest.param(b"GET / HTTP/1.1\r\n\r\n", PROTOCOL_ERROR, id="http1"),
+        pytest.param(OPENED + frame(DATA, 0, 0, b"x"), PROTOCOL_ERROR, id="data-on-stream-0"),
+        pytest.param(
+            OPENED + frame(HEADERS, END_HEADERS, 2, b""), PROTOCOL_ERROR, id="even-stream"
+        ),
+        pytest.param(
+            OPENED + frame(HEADERS, END_HEADERS, 3, b"") + frame(HEADERS, END_HEADERS, 1, b""),
+            PROTOCOL_ERROR,
+            id="stream-id-going-back",
+        ),
+        pytest.param(
+            OPENED + frame(DATA, 0, 1, b"\0" * 16_385), FRAME_SIZE_ERROR, id="oversized-frame"
+        ),
+        pytest.param(
+            OPENED + frame(HEADERS, 0, 1, b"") + frame(PING, 0, 0, b"\0" * 8),
+            PROTOCOL_ERROR,
+            id="interrupted-headers",
+        ),
+        pytest.param(
+            OPENED + frame(CONTINUATION, END_HEADERS, 1, b""),
+            PROTOCOL_ERROR,
+            id="lone-continuation",
+        ),
+        pytest.param(
+            OPENED + frame(HEADERS, END_HEADERS | PADDED, 1, b"\x05"),
+            PROTOCOL_ERROR,
+            id="headers-padding-past-the-end",
+        ),
+        pytest.param(
+            OPENED + frame(DATA, PADDED, 1, b"\x01"), PROTOCOL_ERROR, id="data-padding-past-the-end"
+        ),
+        pytest.param(
+            OPENED + frame(HEADERS, END_HEADERS, 1, b"\xff\xff\xff\xff"),
+            COMPRESSION_ERROR,
+            id="bad-hpack",
+        ),
+        pytest.param(
+            OPENED + frame(PUSH_PROMISE, END_HEADERS, 1, b"\0\0\0\2"),
+            PROTOCOL_ERROR,
+            id="push-from-a-client",
+        ),
+        pytest.param(OPENED + frame(PING, 0, 0, b"short"), PROTOCOL_ERROR, id="short-ping"),
+        pytest.param(
+            OPENED + frame(RST_STREAM, 0, 0, b"\0\0\0\0"), PROTOCOL_ERROR, id="reset-stream-0"
+        ),
+        pytest.param(
+            OPENED + frame(SETTINGS, 0, 0, b"\0\x04\0"), FRAME_SIZE_ERROR, id="partial-setting"
+        ),
+        pytest.param(
+            OPENED + frame(SETTINGS, 0, 0, struct.pack(">HI", 0x5, 100)),
+            PROTOCOL_ERROR,
+            id="max-frame-size-below-the-minimum",
+        ),
+        pytest.param(
+            OPENED + frame(SETTINGS, 0, 0, struct.pack(">HI", 0x4, 2**31)),
+            FLOW_CONTROL_ERROR,
+            id="initial-window-too-large",
+        ),
+        pytest.param(
+            OPENED + frame(WINDOW_UPDATE, 0, 0, (0).to_bytes(4)),
+            FLOW_CONTROL_ERROR,
+            id="connection-window-update-of-0",
+        ),
+        pytest.param(
+            OPENED + frame(WINDOW_UPDATE, 0, 0, (2**31 - 1).to_bytes(4)),
+            FLOW_CONTROL_ERROR,
+            id="window-overflow",
+        ),
     ],
 )
-def test_protocol_violations_end_the_connection_with_goaway(data: bytes) -> None:
+def test_protocol_violations_end_the_connection_with_goaway(data: bytes, code: int) -> None:
     conn = Connection(max_message_bytes=1 << 20)
     with pytest.raises(PeerProtocolError):
         conn.receive(data)
-    assert parse(conn.data_to_send())[-1].kind == GOAWAY
+    goaway = parse(conn.data_to_send())[-1]
+    assert goaway.kind == GOAWAY
+    assert goaway.payload[4:] == code.to_bytes(4)
     assert conn.closed
 
 
