@@ -405,16 +405,27 @@ def test_any_bytes_give_calls_or_a_protocol_error_and_nothing_else(
         parse(conn.data_to_send())  # whole frames only
 
 
-def test_a_header_block_over_the_clients_frame_size_continues_in_continuation_frames() -> None:
-    conn, client, _ = connect()
+@pytest.mark.parametrize(
+    ("settings", "sizes", "flags"),
+    [
+        ({}, [16_384, 16_384], [END_STREAM, 0, END_HEADERS]),  # SETTINGS_MAX_FRAME_SIZE's default
+        ({"max_frame_size": 20_000}, [20_000], [END_STREAM, END_HEADERS]),
+    ],
+    ids=["default", "client-set"],
+)
+def test_a_header_block_over_the_clients_frame_size_continues_in_continuation_frames(
+    settings: dict[str, int], sizes: list[int], flags: list[int]
+) -> None:
+    conn, client, _ = connect(**settings)
     conn.receive(client.call(1, PATH, b""))
 
     conn.fail(1, Status.UNKNOWN, "ü" * 6_000)  # percent-encoded: 36,000 bytes
 
     frames = parse(conn.data_to_send())
-    assert all(len(f.payload) <= 16_384 for f in frames)  # SETTINGS_MAX_FRAME_SIZE's default
-    assert [f.kind for f in frames] == [HEADERS, CONTINUATION, CONTINUATION]
-    assert [f.flags for f in frames] == [END_STREAM, 0, END_HEADERS]
+    assert [len(f.payload) for f in frames[:-1]] == sizes  # full frames, then the rest
+    assert len(frames[-1].payload) <= sizes[0]
+    assert [f.kind for f in frames] == [HEADERS] + [CONTINUATION] * len(sizes)
+    assert [f.flags for f in frames] == flags
     block = Frame(HEADERS, 0, 1, b"".join(f.payload for f in frames))
     assert client.headers(block)["grpc-message"] == "%C3%BC" * 6_000
 
