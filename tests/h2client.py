@@ -68,13 +68,15 @@ class Client:
         body = b"".join(struct.pack(">HI", ids[k], v) for k, v in settings.items())
         return PREFACE + frame(SETTINGS, 0, 0, body)
 
-    def headers_block(self, path: str, **extra: str) -> bytes:
+    def headers_block(
+        self, path: str, content_type: str = "application/grpc", **extra: str
+    ) -> bytes:
         fields = [
             (":method", "POST"),
             (":scheme", "https"),
             (":path", path),
             (":authority", "localhost"),
-            ("content-type", "application/grpc"),
+            ("content-type", content_type),
             ("user-agent", "grpc-go/1.73.0"),
             ("te", "trailers"),
             *extra.items(),
