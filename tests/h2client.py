@@ -32,15 +32,23 @@ def frame(kind: int, flags: int, stream_id: int, payload: bytes = b"") -> bytes:
     return struct.pack(">HBBBI", n >> 8, n & 0xFF, kind, flags, stream_id) + payload
 
 
-def parse(data: bytes) -> list[Frame]:
-    """Every complete frame in ``data`` (which must hold only complete frames)."""
+def split(data: bytes) -> tuple[list[Frame], bytes]:
+    """The complete frames at the start of ``data``, and the bytes of a partial one after them."""
     frames, offset = [], 0
-    while offset < len(data):
+    while len(data) - offset >= 9:
         high, low, kind, flags, stream_id = struct.unpack_from(">HBBBI", data, offset)
-        length = high << 8 | low
-        frames.append(Frame(kind, flags, stream_id, data[offset + 9 : offset + 9 + length]))
-        offset += 9 + length
-    assert offset == len(data), "a partial frame"
+        end = offset + 9 + (high << 8 | low)
+        if end > len(data):
+            break
+        frames.append(Frame(kind, flags, stream_id, data[offset + 9 : end]))
+        offset = end
+    return frames, data[offset:]
+
+
+def parse(data: bytes) -> list[Frame]:
+    """Every frame in ``data``, which must hold only complete frames."""
+    frames, rest = split(data)
+    assert not rest, "a partial frame"
     return frames
 
 
@@ -60,13 +68,15 @@ class Client:
         body = b"".join(struct.pack(">HI", ids[k], v) for k, v in settings.items())
         return PREFACE + frame(SETTINGS, 0, 0, body)
 
-    def headers_block(self, path: str, **extra: str) -> bytes:
+    def headers_block(
+        self, path: str, content_type: str = "application/grpc", **extra: str
+    ) -> bytes:
         fields = [
             (":method", "POST"),
             (":scheme", "https"),
             (":path", path),
             (":authority", "localhost"),
-            ("content-type", "application/grpc"),
+            ("content-type", content_type),
             ("user-agent", "grpc-go/1.73.0"),
             ("te", "trailers"),
             *extra.items(),

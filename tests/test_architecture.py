@@ -60,8 +60,10 @@ def test_rooms_import_only_what_their_doors_allow(room: str, allowed: tuple[str,
 
 
 def fresh_python(*lines: str) -> str:
-    """What ``lines`` print in a new, isolated interpreter."""
-    script = "\n".join(lines) + "\n"
+    """What ``lines`` print in a new, isolated interpreter, importing ``provider`` from this
+    checkout (``-I`` ignores PYTHONPATH and the working directory, so it would otherwise be
+    whichever copy the interpreter has installed)."""
+    script = "\n".join([f"import sys; sys.path.insert(0, {str(PACKAGE.parent)!r})", *lines])
     done = subprocess.run(
         [sys.executable, "-I", "-c", script], capture_output=True, text=True, check=True
     )

@@ -10,7 +10,6 @@ import pytest
 from .configs import config, webhook
 from .harness import Workspace
 
-ADDRESS = "humanitec_webhook.hook"
 # What each server logs when it starts listening (TF_LOG_PROVIDER=debug).
 LISTENING = {
     "native": "(TLS)",  # provider.plugin.server: "listening on HOST:PORT (TLS)"

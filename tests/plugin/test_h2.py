@@ -19,7 +19,9 @@ from tests.h2client import (
     HEADERS,
     PADDED,
     PING,
+    PRIORITY,
     PRIORITY_FLAG,
+    PUSH_PROMISE,
     RST_STREAM,
     SETTINGS,
     WINDOW_UPDATE,
@@ -31,16 +33,12 @@ from tests.h2client import (
 )
 
 PATH = "/tfplugin6.Provider/PlanResourceChange"
-FIELDS = [
-    (":method", "POST"),
-    (":scheme", "https"),
-    (":authority", "localhost"),
-    ("te", "trailers"),
-]
 
 
-def connect(**settings: int) -> tuple[Connection, Client, list[Frame]]:
-    conn = Connection(max_message_bytes=1 << 20)
+def connect(
+    max_message_bytes: int = 1 << 20, **settings: int
+) -> tuple[Connection, Client, list[Frame]]:
+    conn = Connection(max_message_bytes=max_message_bytes)
     client = Client()
     assert conn.receive(client.preface(**settings)) == []
     return conn, client, parse(conn.data_to_send())
@@ -107,9 +105,7 @@ def test_header_blocks_decode_alike_whether_fully_indexed_or_not(
     indexed = 0
     for number, (path, content_type) in enumerate(requests):
         stream_id = 2 * number + 1
-        block = bytes(
-            client.encoder.encode([*FIELDS, (":path", path), ("content-type", content_type)])
-        )
+        block = client.headers_block(path, content_type)
         indexed += all(byte > 0x80 for byte in block)
         (call,) = conn.receive(
             frame(HEADERS, END_HEADERS, stream_id, block)
@@ -156,13 +152,9 @@ def test_any_chunking_of_the_bytes_gives_the_same_calls(cuts: list[int]) -> None
     client = Client()
     data = client.preface() + client.call(1, PATH, b"one") + client.call(3, PATH, b"two" * 50)
     calls, offset = [], 0
-    for cut in [*cuts, len(data)]:
+    for cut in [*cuts, len(data)]:  # the last takes what is left, if anything
         calls += conn.receive(data[offset : offset + cut])
         offset += cut
-        if offset >= len(data):
-            break
-    else:
-        calls += conn.receive(data[offset:])
     assert calls == [Call(1, PATH, b"one"), Call(3, PATH, b"two" * 50)]
 
 
@@ -194,7 +186,7 @@ def test_answers_wait_for_the_connection_window_and_a_larger_initial_window() ->
     conn.receive(frame(WINDOW_UPDATE, 0, 0, (10).to_bytes(4)))
     assert sum(len(f.payload) for f in answer_frames(conn)) == 0  # the stream's window is shut
     conn.receive(frame(SETTINGS, 0, 0, struct.pack(">HI", 0x4, 65_535 + 100_000)))
-    rest = [f for f in parse(conn.data_to_send()) if f.kind in (DATA, HEADERS)]
+    rest = answer_frames(conn)
     assert sum(len(f.payload) for f in rest if f.kind == DATA) == 10
     conn.receive(frame(WINDOW_UPDATE, 0, 0, (100_000).to_bytes(4)))
     last = answer_frames(conn)
@@ -230,14 +222,9 @@ def test_a_reset_stream_gets_no_answer() -> None:
     ids=["compressed", "two-messages", "truncated", "too-large"],
 )
 def test_bad_messages_become_calls_with_an_error(body: bytes, status: int) -> None:
-    conn = Connection(max_message_bytes=1_000)
-    client = Client()
-    conn.receive(client.preface())
-    block = client.headers_block(PATH)
-    data = frame(HEADERS, END_HEADERS, 1, block)
-    for start in range(0, len(body), 16_384):
-        data += frame(DATA, 0, 1, body[start : start + 16_384])
-    (call,) = conn.receive(data + frame(DATA, END_STREAM, 1))
+    conn, client, _ = connect(max_message_bytes=1_000)
+    headers = frame(HEADERS, END_HEADERS, 1, client.headers_block(PATH))
+    (call,) = conn.receive(headers + frame(DATA, END_STREAM, 1, body))
     assert call.error is not None
     assert call.error[0] == status
 
@@ -264,38 +251,96 @@ def test_a_request_that_is_not_grpc_is_refused_with_an_error() -> None:
     assert call.error[0] == Status.UNIMPLEMENTED
 
 
+OPENED = Client().preface()
+PROTOCOL_ERROR, FLOW_CONTROL_ERROR, FRAME_SIZE_ERROR, COMPRESSION_ERROR = 0x1, 0x3, 0x6, 0x9
+
+
 @pytest.mark.parametrize(
-    "data",
+    ("data", "code"),
     [
-        b"GET / HTTP/1.1\r\n\r\n",
-        Client().preface() + frame(DATA, 0, 0, b"x"),
-        Client().preface() + frame(HEADERS, END_HEADERS, 2, b""),
-        Client().preface() + frame(DATA, 0, 1, b"\0" * 16_385),
-        Client().preface() + frame(HEADERS, 0, 1, b"") + frame(PING, 0, 0, b"\0" * 8),
-        Client().preface() + frame(HEADERS, END_HEADERS, 1, b"\xff\xff\xff\xff"),
-        Client().preface() + frame(WINDOW_UPDATE, 0, 0, (2**31 - 1).to_bytes(4)),
-    ],
-    ids=[
-        "http1",
-        "data-on-stream-0",
-        "even-stream",
-        "oversized-frame",
-        "interrupted-headers",
-        "bad-hpack",
-        "window-overflow",
+        pytest.param(b"GET / HTTP/1.1\r\n\r\n", PROTOCOL_ERROR, id="http1"),
+        pytest.param(OPENED + frame(DATA, 0, 0, b"x"), PROTOCOL_ERROR, id="data-on-stream-0"),
+        pytest.param(
+            OPENED + frame(HEADERS, END_HEADERS, 2, b""), PROTOCOL_ERROR, id="even-stream"
+        ),
+        pytest.param(
+            OPENED + frame(HEADERS, END_HEADERS, 3, b"") + frame(HEADERS, END_HEADERS, 1, b""),
+            PROTOCOL_ERROR,
+            id="stream-id-going-back",
+        ),
+        pytest.param(
+            OPENED + frame(DATA, 0, 1, b"\0" * 16_385), FRAME_SIZE_ERROR, id="oversized-frame"
+        ),
+        pytest.param(
+            OPENED + frame(HEADERS, 0, 1, b"") + frame(PING, 0, 0, b"\0" * 8),
+            PROTOCOL_ERROR,
+            id="interrupted-headers",
+        ),
+        pytest.param(
+            OPENED + frame(CONTINUATION, END_HEADERS, 1, b""),
+            PROTOCOL_ERROR,
+            id="lone-continuation",
+        ),
+        pytest.param(
+            OPENED + frame(HEADERS, END_HEADERS | PADDED, 1, b"\x05"),
+            PROTOCOL_ERROR,
+            id="headers-padding-past-the-end",
+        ),
+        pytest.param(
+            OPENED + frame(DATA, PADDED, 1, b"\x01"), PROTOCOL_ERROR, id="data-padding-past-the-end"
+        ),
+        pytest.param(
+            OPENED + frame(HEADERS, END_HEADERS, 1, b"\xff\xff\xff\xff"),
+            COMPRESSION_ERROR,
+            id="bad-hpack",
+        ),
+        pytest.param(
+            OPENED + frame(PUSH_PROMISE, END_HEADERS, 1, b"\0\0\0\2"),
+            PROTOCOL_ERROR,
+            id="push-from-a-client",
+        ),
+        pytest.param(OPENED + frame(PING, 0, 0, b"short"), PROTOCOL_ERROR, id="short-ping"),
+        pytest.param(
+            OPENED + frame(RST_STREAM, 0, 0, b"\0\0\0\0"), PROTOCOL_ERROR, id="reset-stream-0"
+        ),
+        pytest.param(
+            OPENED + frame(SETTINGS, 0, 0, b"\0\x04\0"), FRAME_SIZE_ERROR, id="partial-setting"
+        ),
+        pytest.param(
+            OPENED + frame(SETTINGS, 0, 0, struct.pack(">HI", 0x5, 100)),
+            PROTOCOL_ERROR,
+            id="max-frame-size-below-the-minimum",
+        ),
+        pytest.param(
+            OPENED + frame(SETTINGS, 0, 0, struct.pack(">HI", 0x4, 2**31)),
+            FLOW_CONTROL_ERROR,
+            id="initial-window-too-large",
+        ),
+        pytest.param(
+            OPENED + frame(WINDOW_UPDATE, 0, 0, (0).to_bytes(4)),
+            FLOW_CONTROL_ERROR,
+            id="connection-window-update-of-0",
+        ),
+        pytest.param(
+            OPENED + frame(WINDOW_UPDATE, 0, 0, (2**31 - 1).to_bytes(4)),
+            FLOW_CONTROL_ERROR,
+            id="window-overflow",
+        ),
     ],
 )
-def test_protocol_violations_end_the_connection_with_goaway(data: bytes) -> None:
+def test_protocol_violations_end_the_connection_with_goaway(data: bytes, code: int) -> None:
     conn = Connection(max_message_bytes=1 << 20)
     with pytest.raises(PeerProtocolError):
         conn.receive(data)
-    assert parse(conn.data_to_send())[-1].kind == GOAWAY
+    goaway = parse(conn.data_to_send())[-1]
+    assert goaway.kind == GOAWAY
+    assert goaway.payload[4:] == code.to_bytes(4)
     assert conn.closed
 
 
 def test_unknown_frame_types_and_priority_are_ignored() -> None:
     conn, client, _ = connect()
-    calls = conn.receive(frame(0x42, 0, 0, b"extension") + frame(2, 0, 1, b"\0" * 5))
+    calls = conn.receive(frame(0x42, 0, 0, b"extension") + frame(PRIORITY, 0, 1, b"\0" * 5))
     assert calls == []
     assert conn.receive(client.call(1, PATH, b"ok")) == [Call(1, PATH, b"ok")]
 
@@ -349,19 +394,30 @@ def test_any_bytes_give_calls_or_a_protocol_error_and_nothing_else(
         except PeerProtocolError:
             assert parse(conn.data_to_send())[-1].kind == GOAWAY
             return
-        conn.data_to_send()
+        parse(conn.data_to_send())  # whole frames only
 
 
-def test_a_header_block_over_the_clients_frame_size_continues_in_continuation_frames() -> None:
-    conn, client, _ = connect()
+@pytest.mark.parametrize(
+    ("settings", "sizes", "flags"),
+    [
+        ({}, [16_384, 16_384], [END_STREAM, 0, END_HEADERS]),  # SETTINGS_MAX_FRAME_SIZE's default
+        ({"max_frame_size": 20_000}, [20_000], [END_STREAM, END_HEADERS]),
+    ],
+    ids=["default", "client-set"],
+)
+def test_a_header_block_over_the_clients_frame_size_continues_in_continuation_frames(
+    settings: dict[str, int], sizes: list[int], flags: list[int]
+) -> None:
+    conn, client, _ = connect(**settings)
     conn.receive(client.call(1, PATH, b""))
 
     conn.fail(1, Status.UNKNOWN, "ü" * 6_000)  # percent-encoded: 36,000 bytes
 
     frames = parse(conn.data_to_send())
-    assert all(len(f.payload) <= 16_384 for f in frames)  # SETTINGS_MAX_FRAME_SIZE's default
-    assert [f.kind for f in frames] == [HEADERS, CONTINUATION, CONTINUATION]
-    assert [f.flags for f in frames] == [END_STREAM, 0, END_HEADERS]
+    assert [len(f.payload) for f in frames[:-1]] == sizes  # full frames, then the rest
+    assert len(frames[-1].payload) <= sizes[0]
+    assert [f.kind for f in frames] == [HEADERS] + [CONTINUATION] * len(sizes)
+    assert [f.flags for f in frames] == flags
     block = Frame(HEADERS, 0, 1, b"".join(f.payload for f in frames))
     assert client.headers(block)["grpc-message"] == "%C3%BC" * 6_000
 
