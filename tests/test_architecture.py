@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import ast
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from tests.fresh import fresh_python
 
 PACKAGE = Path(__file__).resolve().parents[1] / "provider"
 
@@ -57,17 +57,6 @@ def test_rooms_import_only_what_their_doors_allow(room: str, allowed: tuple[str,
     assert imports, "the scan found no imports at all"
     strays = [(f, m) for f, m in imports if not m.startswith(allowed)]
     assert strays == []
-
-
-def fresh_python(*lines: str) -> str:
-    """What ``lines`` print in a new, isolated interpreter, importing ``provider`` from this
-    checkout (``-I`` ignores PYTHONPATH and the working directory, so it would otherwise be
-    whichever copy the interpreter has installed)."""
-    script = "\n".join([f"import sys; sys.path.insert(0, {str(PACKAGE.parent)!r})", *lines])
-    done = subprocess.run(
-        [sys.executable, "-I", "-c", script], capture_output=True, text=True, check=True
-    )
-    return done.stdout
 
 
 def test_serving_the_schema_loads_no_heavy_dependency() -> None:

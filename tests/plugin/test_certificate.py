@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import ssl
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -20,8 +18,7 @@ from provider.plugin._certificate import (
     make_server_certificate,
     prepare_server_certificate,
 )
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.fresh import fresh_python
 
 
 def _parse(certificate: ServerCertificate) -> x509.Certificate:
@@ -134,16 +131,12 @@ def test_repr_does_not_show_the_private_key() -> None:
 
 
 def test_importing_and_using_it_does_not_load_cryptography() -> None:
-    code = (
-        "import sys\n"
-        "from provider.plugin._certificate import make_server_certificate\n"
-        "make_server_certificate()\n"
-        "assert 'cryptography' not in sys.modules, 'cryptography was imported'\n"
+    printed = fresh_python(
+        "from provider.plugin._certificate import make_server_certificate",
+        "make_server_certificate()",
+        "print('cryptography' in sys.modules)",
     )
-    result = subprocess.run(
-        [sys.executable, "-I", "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=30
-    )
-    assert result.returncode == 0, result.stderr
+    assert printed == "False\n", "cryptography was imported"
 
 
 def test_a_prepared_certificate_is_handed_out_once_and_can_be_forgotten() -> None:
