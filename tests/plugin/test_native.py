@@ -146,8 +146,9 @@ def test_an_idle_or_plain_client_blocks_nobody(
     with socket.create_connection(tls_server, timeout=TIMEOUT):  # never says hello
         with socket.create_connection(tls_server, timeout=TIMEOUT) as plain:
             plain.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n")
-            plain.shutdown(socket.SHUT_WR)
-            with contextlib.suppress(ConnectionResetError):
+            # The server may drop it (not TLS) before we half-close: ENOTCONN or a reset.
+            with contextlib.suppress(OSError):
+                plain.shutdown(socket.SHUT_WR)
                 while plain.recv(1024):
                     pass
         with connect(tls_server, server_certificate, terraform, tmp_path) as tls:
