@@ -90,6 +90,18 @@ def unix_server(handlers: Handlers, workdir: Path) -> Iterator[str]:
     server.stop()
 
 
+def unix_client(path: str) -> socket.socket:
+    """A client socket connected to ``path``, whose waits end after ``TIMEOUT``."""
+    sock = socket.socket(socket.AF_UNIX)
+    try:
+        sock.settimeout(TIMEOUT)
+        sock.connect(path)
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
 def read_answers(sock: socket.socket, streams: int) -> dict[int, list[Frame]]:
     """HEADERS and DATA frames per stream until ``streams`` streams have ended."""
     buffer, answers, ended = b"", dict[int, list[Frame]](), 0
@@ -161,9 +173,7 @@ def test_a_call_waiting_in_the_pool_holds_up_no_inline_call(
     unix_server: str, handlers: Handlers
 ) -> None:
     client = Client()
-    with socket.socket(socket.AF_UNIX) as sock:
-        sock.settimeout(TIMEOUT)
-        sock.connect(unix_server)
+    with unix_client(unix_server) as sock:
         sock.sendall(client.preface() + client.call(1, SLOW, b"a"))
         assert handlers.slow_started.wait(TIMEOUT)
         sock.sendall(client.call(3, ECHO, b"xy"))
@@ -192,9 +202,7 @@ def test_grpcios_client_calls_unary_and_streaming_methods(unix_server: str) -> N
 
 def test_a_client_that_leaves_mid_call_harms_nobody(unix_server: str, handlers: Handlers) -> None:
     client = Client()
-    with socket.socket(socket.AF_UNIX) as sock:
-        sock.settimeout(TIMEOUT)
-        sock.connect(unix_server)
+    with unix_client(unix_server) as sock:
         sock.sendall(client.preface() + client.call(1, SLOW, b"gone"))
         assert handlers.slow_started.wait(TIMEOUT)
         sock.shutdown(socket.SHUT_WR)
@@ -211,9 +219,7 @@ def test_stop_drops_connections_and_stops_listening(handlers: Handlers, workdir:
     server = make_server(handlers)
     path = str(workdir / "grpc.sock")
     server.listen_unix(path)
-    with socket.socket(socket.AF_UNIX) as sock:
-        sock.settimeout(TIMEOUT)
-        sock.connect(path)
+    with unix_client(path) as sock:
         server.stop()
         server.stop()  # idempotent
         with contextlib.suppress(ConnectionError):
