@@ -18,6 +18,7 @@ import httpx
 
 from provider.api import _failures, retry
 from provider.api._deadline import DeadlineBackend
+from provider.api._http11 import BodyTooLargeError, Origin
 from provider.api.errors import TransportError
 
 __all__ = ["MAX_RESPONSE_BYTES", "Reply", "Sender"]
@@ -40,10 +41,6 @@ class Reply:
     earlier_attempt_may_have_applied: bool
 
 
-class _TooLargeError(Exception):
-    pass
-
-
 class Sender:
     """Sends requests through ``http`` with retries; shared by the client's threads."""
 
@@ -57,8 +54,10 @@ class Sender:
         max_retries: int,
         sleep: Callable[[float], None] | None,
         random: Callable[[], float],
+        direct: Origin | None = None,
     ) -> None:
         self._http = http
+        self._direct = direct
         # Every call goes to the base URL's scheme, host and port, so the transport httpx
         # would pick (a proxy's or the direct one) is the same for all: pick it once.
         self._transport = http._transport_for_url(http.base_url)
@@ -70,6 +69,12 @@ class Sender:
         self._max_retries = max_retries
         self._sleep = sleep
         self._random = random
+
+    def close(self) -> None:
+        """Close the pooled connections of both paths."""
+        if self._direct is not None:
+            self._direct.close()
+        self._http.close()
 
     @property
     def cancelled(self) -> threading.Event:
@@ -110,7 +115,7 @@ class Sender:
                 retryable = not cancelled and retry.should_retry_error(method, error)
                 applied = failure.request_sent
                 outcome = type(error).__name__
-            except _TooLargeError:
+            except BodyTooLargeError:
                 failure = TransportError(
                     f"{where}: response body exceeds {MAX_RESPONSE_BYTES} bytes"
                 )
@@ -177,6 +182,17 @@ class Sender:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise httpx.ConnectTimeout("time budget exhausted before sending")
+        if self._direct is not None:
+            with self._backend.budget(deadline):
+                answer = self._direct.exchange(method, path, headers, content, MAX_RESPONSE_BYTES)
+            return Reply(
+                status_code=answer.status_code,
+                content_type=answer.header(b"content-type") or "",
+                retry_after=answer.header(b"retry-after"),
+                content=answer.content,
+                attempts=1,
+                earlier_attempt_may_have_applied=False,
+            )
         # Straight to the transport: httpx.Client's own layers (URL merging, cookies, auth,
         # redirects, event hooks) do nothing for these calls and cost about a third of the
         # client's CPU per request (``python -m benchmarks.api_cost``).
@@ -200,7 +216,7 @@ class Sender:
                 for chunk in response.iter_bytes():
                     size += len(chunk)
                     if size > MAX_RESPONSE_BYTES:
-                        raise _TooLargeError
+                        raise BodyTooLargeError
                     if time.monotonic() > deadline:  # for a transport without DeadlineBackend
                         raise httpx.ReadTimeout("time budget exhausted while reading the body")
                     chunks.append(chunk)

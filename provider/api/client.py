@@ -21,7 +21,7 @@ import httpx
 import pydantic
 from pydantic import JsonValue
 
-from provider.api import _config, _deadline, retry
+from provider.api import _config, _deadline, _http11, retry
 from provider.api._sender import Reply, Sender
 from provider.api.errors import ApiError, TransportError
 from provider.api.models import (
@@ -106,7 +106,8 @@ class HumanitecClient:
         # A plain-http prefix (the emulator) never does TLS; skipping the verifying
         # context saves loading the CA bundle (~70 ms) on every provider launch.
         verify = verify_tls and prefix.scheme == "https"
-        if transport is None and _config.is_loopback(prefix.host):
+        own_transport = transport is None
+        if own_transport and _config.is_loopback(prefix.host):
             # httpx would send loopback requests to HTTP_PROXY; an explicit transport turns
             # environment proxies off but, unlike trust_env=False, keeps SSL_CERT_FILE.
             transport = httpx.HTTPTransport(verify=verify)
@@ -133,6 +134,7 @@ class HumanitecClient:
             max_retries=max_retries,
             sleep=sleep,
             random=random,
+            direct=_http11.direct_origin(http, backend, own_transport=own_transport),
         )
 
     def __repr__(self) -> str:
@@ -151,7 +153,7 @@ class HumanitecClient:
 
     def close(self) -> None:
         """Close pooled connections. The client is unusable afterwards."""
-        self._http.close()
+        self._sender.close()
 
     def cancel(self) -> None:
         """End every call in flight, and every later one, with a cancelled ``TransportError``.

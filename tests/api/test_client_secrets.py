@@ -41,8 +41,10 @@ def assert_token_absent(error: BaseException, caplog: pytest.LogCaptureFixture) 
 
 
 def with_bad_auth_header(client: HumanitecClient) -> HumanitecClient:
-    # The constructor now refuses such a token; this reproduces what h11 saw before.
+    # The constructor now refuses such a token; this reproduces what h11 saw before, on
+    # httpx's path (the direct path checks its fixed headers once: tests/api/test_http11.py).
     sender = client._sender
+    sender._direct = None
     sender._headers = [
         (name, f"Bearer {TOKEN}\n" if name.lower() == "authorization" else value)
         for name, value in sender._headers

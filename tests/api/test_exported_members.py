@@ -57,6 +57,7 @@ def test_importing_the_api_pulls_in_no_terraform_side() -> None:
         "provider.api._config",
         "provider.api._deadline",
         "provider.api._failures",
+        "provider.api._http11",
         "provider.api._sender",
         "provider.api.client",
         "provider.api.errors",
