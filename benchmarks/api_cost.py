@@ -6,8 +6,9 @@ What it measures
     emulator, which runs in a process of its own (``humanitec-emulator``) so that none of its
     work is counted, over three clients:
 
-    - ``provider``: :class:`provider.api.HumanitecClient`, as the provider calls it (httpx,
-      the deadline backend, retries, pydantic models, secret redaction);
+    - ``provider``: :class:`provider.api.HumanitecClient`, as the provider calls it (its own
+      keep-alive HTTP/1.1 path, ``provider/api/_http11.py``, on the deadline stream; retries,
+      pydantic models, secret redaction; httpx serves only proxies and callers' transports);
     - ``httpx``: a bare ``httpx.Client`` with a keep-alive connection, ``.json()`` on the body;
     - ``http.client``: the standard library on one keep-alive connection, ``json.loads``.
 
@@ -48,7 +49,7 @@ THREADS = 10
 X = "\u00d7"  # the multiplication sign of "4.0x"
 ROUNDS = 4
 CLIENTS = {
-    "provider": "the provider's HumanitecClient (httpx, deadlines, retries, pydantic)",
+    "provider": "the provider's HumanitecClient (direct HTTP/1.1, deadlines, retries, pydantic)",
     "httpx": "a bare httpx.Client",
     "http.client": "the standard library's http.client (the floor)",
 }
