@@ -41,6 +41,9 @@ __all__ = [
     "webhook_values",
 ]
 
+_COMPACT: Final = json.JSONEncoder(separators=(",", ":"))
+"""Built once: ``json.dumps`` with separators builds an encoder on every call."""
+
 
 def secret_headers(config: State) -> dict[str, str]:
     """The write-only secret headers of a configuration (known at apply)."""
@@ -56,7 +59,7 @@ def encode_secret_names(names: Collection[str], key: str = "secret_headers") -> 
     A plan stores the names held before it under ``"before"``, so that a failed
     update can leave them as they were.
     """
-    return json.dumps({key: sorted(names)}, separators=(",", ":")).encode()
+    return _COMPACT.encode({key: sorted(names)}).encode()
 
 
 def decode_secret_names(private: bytes, key: str = "secret_headers") -> frozenset[str]:

@@ -29,6 +29,8 @@ __all__ = [
 
 def values_equal(a: cty.Value, b: cty.Value, t: cty.CtyType) -> bool:
     """Equality as cty sees it: sets ignore order, numbers compare by value."""
+    if t is cty.STRING or t is cty.BOOL:  # the commonest; a null or unknown is only itself
+        return type(a) is type(b) and a == b
     if a is None or b is None or isinstance(a, cty.Unknown) or isinstance(b, cty.Unknown):
         return a is b
     if isinstance(t, cty.Set | cty.List | cty.Tuple):

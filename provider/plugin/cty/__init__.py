@@ -1,12 +1,14 @@
 """cty, Terraform's type system, as it travels on the wire.
 
 Modules import one way: :mod:`.types` (the type and value model), then :mod:`.wire`
-(numbers, strings and the value walkers), then the codecs :mod:`.msgpack_codec` and
-:mod:`.json_codec`. This package re-exports the public API; see :mod:`.types` for how cty
-values map to Python.
+(numbers, strings and the value walkers), then :mod:`.compiled` (those walkers built once
+per type for common values), then the codecs :mod:`.msgpack_codec` and :mod:`.json_codec`.
+This package re-exports the public API; see :mod:`.types` for how cty values map to Python.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from .types import (
     BOOL,
@@ -59,7 +61,13 @@ __all__ = [
 
 # ---------------------------------------------------------------------------------------------
 # The codecs load only when first used: the schema, which every provider launch serves
-# first, needs the types but never msgpack.
+# first, needs the types but never msgpack. Once loaded, their functions are kept here: an
+# import statement in every call cost a tenth of a small RPC's handler.
+
+_Encode = Callable[[object, CtyType], bytes]
+_Decode = Callable[[bytes, CtyType], Value]
+_msgpack: tuple[_Encode, _Decode] | None = None
+_json: tuple[_Encode, Callable[..., Value]] | None = None
 
 
 def encode_msgpack(value: object, t: CtyType) -> bytes:
@@ -67,27 +75,29 @@ def encode_msgpack(value: object, t: CtyType) -> bytes:
 
     Raises CtyError (with the path) if the value does not conform to the type.
     """
-    from .msgpack_codec import encode_msgpack as encode
-
-    return encode(value, t)
+    return (_msgpack or _load_msgpack())[0](value, t)
 
 
 def decode_msgpack(data: bytes, t: CtyType) -> Value:
     """Decode msgpack ``data`` as type ``t``; empty data is null. Raises only CtyError."""
-    from .msgpack_codec import decode_msgpack as decode
+    return (_msgpack or _load_msgpack())[1](data, t)
 
-    return decode(data, t)
+
+def _load_msgpack() -> tuple[_Encode, _Decode]:
+    global _msgpack
+    from .msgpack_codec import decode_msgpack, encode_msgpack
+
+    _msgpack = (encode_msgpack, decode_msgpack)
+    return _msgpack
 
 
 # ---------------------------------------------------------------------------------------------
-# JSON (stored raw state), imported only when first used.
+# JSON (stored raw state), loaded only when first used.
 
 
 def encode_json(value: object, t: CtyType) -> bytes:
     """Terraform's JSON value form, compact UTF-8; unknowns and infinities raise CtyError."""
-    from .json_codec import encode_json as encode
-
-    return encode(value, t)
+    return (_json or _load_json())[0](value, t)
 
 
 def decode_json(data: bytes | str, t: CtyType, *, ignore_unknown_attributes: bool = False) -> Value:
@@ -95,6 +105,13 @@ def decode_json(data: bytes | str, t: CtyType, *, ignore_unknown_attributes: boo
 
     With ``ignore_unknown_attributes``, top-level attributes ``t`` lacks are dropped.
     """
-    from .json_codec import decode_json as decode
-
+    decode = (_json or _load_json())[1]
     return decode(data, t, ignore_unknown_attributes=ignore_unknown_attributes)
+
+
+def _load_json() -> tuple[_Encode, Callable[..., Value]]:
+    global _json
+    from .json_codec import decode_json, encode_json
+
+    _json = (encode_json, decode_json)
+    return _json

@@ -12,8 +12,9 @@ import json
 from decimal import Decimal
 from json.encoder import encode_basestring as _quote  # json.dumps(s, ensure_ascii=False)
 
+from .compiled import to_value, to_wire
 from .types import CtyError, CtyType, Object, Value
-from .wire import MAX_DIGITS, RawJSON, decode_value, encode_value, guard, normalize_decimal
+from .wire import MAX_DIGITS, RawJSON, normalize_decimal
 
 __all__ = ["decode_json", "encode_json"]
 
@@ -44,7 +45,7 @@ def _dump_json(v: object) -> str:
 def encode_json(value: object, t: CtyType) -> bytes:
     """Encode as Terraform's JSON value form (compact UTF-8). Unknowns and infinities raise."""
     try:
-        return _dump_json(guard(encode_value, value, t, True)).encode()
+        return _dump_json(to_wire(value, t, True)).encode()
     except (UnicodeEncodeError, RecursionError) as e:
         raise CtyError(f"cannot encode as JSON: {e}") from None
 
@@ -68,4 +69,4 @@ def decode_json(data: bytes | str, t: CtyType, *, ignore_unknown_attributes: boo
         raise CtyError(f"malformed JSON: {e}") from None
     if ignore_unknown_attributes and isinstance(t, Object) and isinstance(wire, dict):
         wire = {k: v for k, v in wire.items() if k in t.attributes}
-    return guard(decode_value, wire, t, True)
+    return to_value(wire, t, True)

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import msgpack
 
+from .compiled import to_value, to_wire
 from .types import UNKNOWN, CtyError, CtyType, Unknown, Value
-from .wire import decode_value, encode_value, guard
 
 __all__ = ["decode_msgpack", "encode_msgpack"]
 
@@ -19,7 +19,7 @@ def encode_msgpack(value: object, t: CtyType) -> bytes:
 
     Raises CtyError (with the path) if the value does not conform to the type.
     """
-    wire = guard(encode_value, value, t, False)
+    wire = to_wire(value, t, False)
     try:
         data: bytes = msgpack.packb(wire, use_bin_type=True)
     except (ValueError, TypeError, OverflowError) as e:  # e.g. lone surrogates in a string
@@ -40,4 +40,4 @@ def decode_msgpack(data: bytes, t: CtyType) -> Value:
         wire = msgpack.unpackb(data, raw=False, ext_hook=_ext_to_unknown)
     except Exception as e:  # msgpack raises assorted ValueError/TypeError subclasses
         raise CtyError(f"malformed msgpack: {type(e).__name__}: {e}".rstrip(": ")) from None
-    return guard(decode_value, wire, t, False)
+    return to_value(wire, t, False)

@@ -39,6 +39,7 @@ from .types import (
 
 __all__ = [
     "MAX_DIGITS",
+    "UNKNOWN_EXT",
     "RawJSON",
     "as_str",
     "decode_value",
@@ -170,7 +171,7 @@ class RawJSON(str):
 # ---------------------------------------------------------------------------------------------
 # Encoding: value -> plain structure that msgpack (or _dump_json) writes verbatim
 
-_UNKNOWN_EXT: Final = msgpack.ExtType(0, b"\x00")  # go-cty's unknownVal: fixext1 d4 00 00
+UNKNOWN_EXT: Final = msgpack.ExtType(0, b"\x00")  # go-cty's unknownVal: fixext1 d4 00 00
 
 
 def encode_value(v: object, t: CtyType, js: bool) -> object:
@@ -182,7 +183,7 @@ def encode_value(v: object, t: CtyType, js: bool) -> object:
     if v is UNKNOWN:
         if js:
             raise CtyError("unknown values cannot be encoded as JSON")
-        return _UNKNOWN_EXT
+        return UNKNOWN_EXT
     if isinstance(t, Primitive):
         name = t.name
         if name == "string":
