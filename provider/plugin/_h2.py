@@ -124,7 +124,7 @@ class Connection:
 
     # -- input ------------------------------------------------------------------------------
 
-    def receive(self, data: bytes) -> list[Call]:
+    def receive(self, data: bytes | bytearray | memoryview) -> list[Call]:
         """Take bytes from the client; return the calls they completed.
 
         Raises :class:`PeerProtocolError` when the client broke the protocol; a GOAWAY is then

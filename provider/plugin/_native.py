@@ -299,6 +299,9 @@ class _Served:
         sock, conn = self._sock, self.h2
         sock.setblocking(False)
         out = bytearray(conn.data_to_send())
+        # One buffer for every read: recv(n) allocates n bytes and shrinks them, and glibc
+        # serves 256 KiB with mmap, mremap and munmap, a fifth of a small RPC's server CPU.
+        received = memoryview(bytearray(_CHUNK))
         pending_tls = isinstance(sock, ssl.SSLSocket)
         with selectors.DefaultSelector() as selector:
             selector.register(sock, selectors.EVENT_READ)
@@ -320,16 +323,16 @@ class _Served:
                     self._posted.popleft()(conn)
                 if readable:
                     try:
-                        data = sock.recv(_CHUNK)
+                        size: int | None = sock.recv_into(received)
                     except (ssl.SSLWantReadError, ssl.SSLWantWriteError, BlockingIOError):
-                        data = None
+                        size = None
                     except (ssl.SSLError, OSError) as exc:
                         return describe_error(exc)
-                    if data == b"":
+                    if size == 0:
                         return "end of stream"
-                    if data:
+                    if size:
                         try:
-                            for call in conn.receive(data):
+                            for call in conn.receive(received[:size]):
                                 self._server.dispatch(call, self)
                         except PeerProtocolError as exc:
                             out += conn.data_to_send()
