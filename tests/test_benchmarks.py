@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from benchmarks.bench import summarize
+from benchmarks.bench import resource_counts, summarize
 from benchmarks.compare import compare
 from benchmarks.counting import RequestCounter, path_kind
 from benchmarks.launches import LOG_VARIABLE, Launch, read_launches, wrap_launcher
@@ -543,3 +543,14 @@ def test_rpc_breakdown_reads_the_provider_lines_terraform_logs() -> None:
         {"ReadResource": 1, "GetMetadata": 1},
         {"ReadResource": 1.25, "GetMetadata": 0.05},
     )
+
+
+@pytest.mark.parametrize(
+    ("chosen", "quick", "counts"),
+    [(None, False, [1, 100, 1000]), (None, True, [1, 100]), ("1000", False, [1, 1000]),
+     ("100,1,100", False, [1, 100])],
+)  # fmt: skip
+def test_resource_counts_always_hold_one(
+    chosen: str | None, quick: bool, counts: list[int]
+) -> None:
+    assert resource_counts(chosen, quick=quick) == counts
