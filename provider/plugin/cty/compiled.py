@@ -113,6 +113,12 @@ def _decode_number(v: object) -> object:
     raise UncommonValueError
 
 
+def _decode_null(v: object) -> object:
+    if v is None or v is UNKNOWN:
+        return v
+    raise UncommonValueError
+
+
 def _decode_object(t: Object) -> Walker:
     attrs = t.attributes.keys()
     items = tuple((name, _lazy_decoder(at)) for name, at in t.items)
@@ -122,9 +128,7 @@ def _decode_object(t: Object) -> Walker:
             if v.keys() != attrs:
                 raise UncommonValueError
             return {name: child(v[name]) for name, child in items}
-        if v is None or v is UNKNOWN:
-            return v
-        raise UncommonValueError
+        return _decode_null(v)
 
     return walk
 
@@ -138,9 +142,7 @@ def _decode_map(element: Walker) -> Walker:
                     raise UncommonValueError
                 out[key] = element(item)
             return out
-        if v is None or v is UNKNOWN:
-            return v
-        raise UncommonValueError
+        return _decode_null(v)
 
     return walk
 
@@ -149,9 +151,7 @@ def _decode_list(element: Walker) -> Walker:
     def walk(v: object) -> object:
         if type(v) is list:
             return [element(item) for item in v]
-        if v is None or v is UNKNOWN:
-            return v
-        raise UncommonValueError
+        return _decode_null(v)
 
     return walk
 
@@ -176,7 +176,7 @@ def _encoder(t: CtyType, js: bool) -> Walker:
     if t is BOOL:
         return _encode_bool_json if js else _encode_bool
     if t is NUMBER:  # JSON numbers are RawJSON text: the exact walker's
-        return _encode_null if js else _encode_number
+        return _encode_number_json if js else _encode_number
     if type(t) is Object:
         return _encode_object(t, js)
     if type(t) is Map:
@@ -196,57 +196,38 @@ def _lazy_encoder(t: CtyType, js: bool) -> Walker:
 
 
 def _encode_string(v: object) -> object:
-    if type(v) is str:
-        return nfc(v)
-    if v is None:
-        return v
-    if v is UNKNOWN:
-        return UNKNOWN_EXT
-    raise UncommonValueError
+    return nfc(v) if type(v) is str else _encode_null(v, False)
 
 
 def _encode_string_json(v: object) -> object:
-    if type(v) is str:
-        return nfc(v)
-    if v is None:
-        return v
-    raise UncommonValueError
+    return nfc(v) if type(v) is str else _encode_null(v, True)
 
 
 def _encode_bool(v: object) -> object:
-    if v is True or v is False or v is None:
-        return v
-    if v is UNKNOWN:
-        return UNKNOWN_EXT
-    raise UncommonValueError
+    return v if v is True or v is False else _encode_null(v, False)
 
 
 def _encode_bool_json(v: object) -> object:
-    if v is True or v is False or v is None:
-        return v
-    raise UncommonValueError
+    return v if v is True or v is False else _encode_null(v, True)
 
 
 def _encode_number(v: object) -> object:
     if type(v) is int and _INT64_MIN <= v <= _INT64_MAX:
         return v
+    return _encode_null(v, False)
+
+
+def _encode_number_json(v: object) -> object:
+    return _encode_null(v, True)
+
+
+def _encode_null(v: object, js: bool) -> object:
+    """A null, or an unknown (in JSON an error, for the exact walker to word)."""
     if v is None:
         return v
-    if v is UNKNOWN:
+    if v is UNKNOWN and not js:
         return UNKNOWN_EXT
     raise UncommonValueError
-
-
-def _encode_null(v: object) -> object:
-    if v is None:
-        return v
-    raise UncommonValueError
-
-
-def _unknown(js: bool) -> object:
-    if js:  # an error for the exact walker to word
-        raise UncommonValueError
-    return UNKNOWN_EXT
 
 
 def _encode_object(t: Object, js: bool) -> Walker:
@@ -259,11 +240,7 @@ def _encode_object(t: Object, js: bool) -> Walker:
                 raise UncommonValueError
             get = v.get
             return {name: child(get(name)) for name, child in items}  # every attribute, sorted
-        if v is None:
-            return v
-        if v is UNKNOWN:
-            return _unknown(js)
-        raise UncommonValueError
+        return _encode_null(v, js)
 
     return walk
 
@@ -275,11 +252,7 @@ def _encode_map(element: Walker, js: bool) -> Walker:
                 if type(key) is not str:
                     raise UncommonValueError
             return {key: element(v[key]) for key in sorted(v)}  # go-cty's key order
-        if v is None:
-            return v
-        if v is UNKNOWN:
-            return _unknown(js)
-        raise UncommonValueError
+        return _encode_null(v, js)
 
     return walk
 
@@ -288,10 +261,6 @@ def _encode_sequence(element: Walker, kinds: tuple[type, ...], js: bool) -> Walk
     def walk(v: object) -> object:
         if type(v) in kinds:
             return [element(item) for item in v]  # type: ignore[attr-defined]
-        if v is None:
-            return v
-        if v is UNKNOWN:
-            return _unknown(js)
-        raise UncommonValueError
+        return _encode_null(v, js)
 
     return walk
