@@ -300,7 +300,8 @@ class _Served:
         sock.setblocking(False)
         out = bytearray(conn.data_to_send())
         # One buffer for every read: recv(n) allocates n bytes and shrinks them, and glibc
-        # serves 256 KiB with mmap, mremap and munmap, a fifth of a small RPC's server CPU.
+        # serves 256 KiB with mmap, mremap and munmap (py-spy --native of a server under
+        # benchmarks.rpc_cost: a fifth of a small RPC's server CPU).
         received = memoryview(bytearray(_CHUNK))
         pending_tls = isinstance(sock, ssl.SSLSocket)
         with selectors.DefaultSelector() as selector:

@@ -61,8 +61,8 @@ __all__ = [
 
 # ---------------------------------------------------------------------------------------------
 # The codecs load only when first used: the schema, which every provider launch serves
-# first, needs the types but never msgpack. Once loaded, their functions are kept here: an
-# import statement in every call cost a tenth of a small RPC's handler.
+# first, needs the types but never msgpack. Once loaded, their functions are kept here
+# rather than imported again in every call.
 
 _Encode = Callable[[object, CtyType], bytes]
 _Decode = Callable[[bytes, CtyType], Value]

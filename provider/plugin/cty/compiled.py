@@ -1,7 +1,7 @@
 """Walkers built once per type for the common values; the exact walkers decide the rest.
 
 :func:`.wire.encode_value` and :func:`.wire.decode_value` ask at every node what the type
-is, which is most of a small RPC's cost (a third of ``PlanResourceChange``'s handler,
+is, and small RPCs' handlers spend much of their time there (the "handlers alone" row of
 ``python -m benchmarks.rpc_cost``). Here a type is turned once into nested closures that
 only check the value. They handle the well-formed common case: strings, bools, int64
 numbers, nulls, unknowns, and objects, maps, lists and sets of them. On anything else
@@ -67,7 +67,7 @@ def _cached(t: CtyType, js: bool, *, decode: bool) -> Walker:
     entry = _cache.get(key)
     if entry is not None and entry[0] is t:  # the type itself is held: its id is not reused
         return entry[1]
-    walker = _lazy_decoder(t) if decode else _lazy_encoder(t, js)
+    walker = _decoder(t) if decode else _encoder(t, js)
     if len(_cache) >= _CACHE_LIMIT:
         _cache.clear()
     _cache[key] = (t, walker)
@@ -92,25 +92,19 @@ def _decoder(t: CtyType) -> Walker:
         return _decode_map(_decoder(t.element))
     if type(t) is List or type(t) is Set:
         return _decode_list(_decoder(t.element))
-    raise UncommonValueError  # dynamic or tuple: the exact walker's, always
+    return _always_fallback  # dynamic or tuple: the exact walker's, always
 
 
 def _decode_string(v: object) -> object:
-    if type(v) is str or v is None or v is UNKNOWN:
-        return v
-    raise UncommonValueError
+    return v if type(v) is str else _decode_null(v)
 
 
 def _decode_bool(v: object) -> object:
-    if type(v) is bool or v is None or v is UNKNOWN:
-        return v
-    raise UncommonValueError
+    return v if type(v) is bool else _decode_null(v)
 
 
 def _decode_number(v: object) -> object:
-    if type(v) is int or v is None or v is UNKNOWN:
-        return v
-    raise UncommonValueError
+    return v if type(v) is int else _decode_null(v)
 
 
 def _decode_null(v: object) -> object:
@@ -121,7 +115,7 @@ def _decode_null(v: object) -> object:
 
 def _decode_object(t: Object) -> Walker:
     attrs = t.attributes.keys()
-    items = tuple((name, _lazy_decoder(at)) for name, at in t.items)
+    items = tuple((name, _decoder(at)) for name, at in t.items)
 
     def walk(v: object) -> object:
         if type(v) is dict:
@@ -156,13 +150,6 @@ def _decode_list(element: Walker) -> Walker:
     return walk
 
 
-def _lazy_decoder(t: CtyType) -> Walker:
-    try:
-        return _decoder(t)
-    except UncommonValueError:
-        return _always_fallback
-
-
 def _always_fallback(_v: object) -> object:
     raise UncommonValueError
 
@@ -180,19 +167,12 @@ def _encoder(t: CtyType, js: bool) -> Walker:
     if type(t) is Object:
         return _encode_object(t, js)
     if type(t) is Map:
-        return _encode_map(_lazy_encoder(t.element, js), js)
+        return _encode_map(_encoder(t.element, js), js)
     if type(t) is List:
-        return _encode_sequence(_lazy_encoder(t.element, js), (list, tuple), js)
+        return _encode_sequence(_encoder(t.element, js), (list, tuple), js)
     if type(t) is Set:
-        return _encode_sequence(_lazy_encoder(t.element, js), _SEQUENCES, js)
-    raise UncommonValueError
-
-
-def _lazy_encoder(t: CtyType, js: bool) -> Walker:
-    try:
-        return _encoder(t, js)
-    except UncommonValueError:
-        return _always_fallback
+        return _encode_sequence(_encoder(t.element, js), _SEQUENCES, js)
+    return _always_fallback  # dynamic or tuple
 
 
 def _encode_string(v: object) -> object:
@@ -232,7 +212,7 @@ def _encode_null(v: object, js: bool) -> object:
 
 def _encode_object(t: Object, js: bool) -> Walker:
     attrs = t.attributes.keys()
-    items = tuple((name, _lazy_encoder(at, js)) for name, at in t.items)
+    items = tuple((name, _encoder(at, js)) for name, at in t.items)
 
     def walk(v: object) -> object:
         if type(v) is dict:
