@@ -494,6 +494,41 @@ def test_api_cost_measures_every_client_against_the_stdlib_floor() -> None:
     assert len(table(result)) == 2 + len(labels)
 
 
+def test_handler_cost_runs_each_phase_against_the_emulator_and_checks_its_answers() -> None:
+    from benchmarks.handler_cost import PHASES, measure, table
+
+    result = measure(20)
+
+    assert list(result["us_per_call"]) == list(PHASES)
+    for by_threads in result["us_per_call"].values():
+        assert set(by_threads) == {1, 10}
+        assert all(us > 0 for us in by_threads.values())
+    assert len(table(result)) == 2 + len(PHASES)
+
+
+def test_handler_cost_refuses_a_delete_that_kept_the_webhook() -> None:
+    """A delete in the create's own command is held back with a warning: the benchmark
+    reconfigures first, and would stop rather than time a delete that sent nothing."""
+    import secrets
+
+    from benchmarks.api_cost import start_emulator
+    from benchmarks.handler_cost import Hooks, create, delete, plan
+
+    token = secrets.token_hex(16)
+    process, url = start_emulator(token)
+    try:
+        hooks = Hooks(url, token)
+        created = create(hooks, plan(hooks, "kept"))
+        with pytest.raises(SystemExit, match="Webhook Kept"):
+            delete(hooks, created)
+        hooks.close()
+    finally:
+        process.kill()
+        process.wait()
+        if process.stdout is not None:
+            process.stdout.close()
+
+
 # --- the start-up path's module check ---
 
 

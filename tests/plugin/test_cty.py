@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import FrozenInstanceError
 from decimal import Decimal
 from fractions import Fraction
+from types import MappingProxyType
 from typing import cast
 
 import msgpack
@@ -418,6 +419,11 @@ def test_unknown_singleton() -> None:
         ({"a": [None, DynamicValue(STRING, "x")]}, True),
         (DynamicValue(STRING, UNKNOWN), False),
         ((1, UNKNOWN), False),
+        ({"a": (UNKNOWN,)}, False),
+        ({"a": {"b": frozenset({1})}}, True),
+        (MappingProxyType({"a": UNKNOWN}), False),
+        (type("Text", (str,), {})("x"), True),  # a subclass takes the general path
+        ([True, 1.5, Decimal(2), None, {"x": [UNKNOWN]}], False),
     ],
 )
 def test_is_wholly_known(value: object, known: bool) -> None:

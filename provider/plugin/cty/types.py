@@ -310,8 +310,19 @@ Value: TypeAlias = (
 )
 
 
+_KNOWN_LEAVES: Final = frozenset({str, bool, int, float, Decimal, type(None)})
+
+
 def is_wholly_known(value: object) -> bool:
     """True unless UNKNOWN appears anywhere inside ``value`` (including in DynamicValues)."""
+    # Decoded values are plain dicts, lists and leaves: those first, since the isinstance
+    # checks against the Mapping ABC below cost several times more, on every call.
+    if type(value) in _KNOWN_LEAVES:
+        return True
+    if isinstance(value, dict):
+        return all(map(is_wholly_known, value.values()))
+    if isinstance(value, list):
+        return all(map(is_wholly_known, value))
     if value is UNKNOWN:
         return False
     if isinstance(value, DynamicValue):
