@@ -193,15 +193,16 @@ def test_a_failed_update_keeps_the_secret_names_held_before(
 ) -> None:
     resource, app = scripted
     before = encode_secret_names({"X-Old"})
-    plan = resource.plan(PlanRequest(planned("u"), planned("u"), planned("u"), before))
+    prior, bumped = planned("u"), planned("u", secret_headers_wo_version=2)
+    plan = resource.plan(PlanRequest(prior, bumped, bumped, before))
     app.script(Reply(400, {"error": "API-400", "message": "no"}))
-    config: State = {**planned("u"), "secret_headers_wo": {"X-New": "new-secret"}}
+    config: State = {**bumped, "secret_headers_wo": {"X-New": "new-secret"}}
     assert plan.private is not None
-    failed = resource.update(UpdateRequest(planned("u"), planned("u"), config, plan.private))
+    failed = resource.update(UpdateRequest(prior, bumped, config, plan.private))
     assert failed.private is not None
     assert decode_secret_names(failed.private) == {"X-Old"}
     app.script(Reply(200, as_response(planned("u", headers={"X-New": "new-secret"}))))
-    done = resource.update(UpdateRequest(planned("u"), planned("u"), config, plan.private))
+    done = resource.update(UpdateRequest(prior, bumped, config, plan.private))
     assert list(done.diagnostics) == []
     assert done.private is not None
     assert decode_secret_names(done.private) == {"X-New"}
@@ -473,6 +474,23 @@ def test_update_with_null_fields_in_the_answer_reads_the_webhook_back(
     diags = Diagnostics()
     assert update(resource, planned("patched"), want, diags) == want
     assert [r.method for r in app.received] == ["PATCH", "GET"]
+
+
+def test_an_update_that_changes_no_value_sends_nothing(
+    scripted: tuple[WebhookResource, ScriptedApp],
+) -> None:
+    """Terraform plans an update when only a sensitivity mark changed (state written while
+    secret_headers_wo was marked sensitive): Humanitec already holds those values."""
+    resource, app = scripted
+    same = planned("same")
+    plan = resource.plan(PlanRequest(same, same, same, encode_secret_names({"X-Old"})))
+    assert plan.private is not None
+    config: State = {**same, "secret_headers_wo": {"X-New": "new-secret"}}
+    answer = resource.update(UpdateRequest(same, same, config, plan.private))
+    assert (answer.state, list(answer.diagnostics)) == (planned("same"), [])
+    assert answer.private is not None
+    assert decode_secret_names(answer.private) == {"X-Old"}  # nothing was sent
+    assert app.received == []
 
 
 def test_update_of_a_deleted_webhook_is_an_error(resource: WebhookResource) -> None:

@@ -244,9 +244,9 @@ class ProviderServicer:
         config = decode_object(req.config, resource.schema.object_type())
         validate_config(resource.schema, config, diags)
         # Terraform before 1.11 does not know write-only attributes and would store them.
-        if req.HasField("client_capabilities") and (
-            not req.client_capabilities.write_only_attributes_allowed
-        ):
+        # It does not send client capabilities here either (protocol 6.8 added them), so a
+        # request without them is refused too, before any plan could echo the value.
+        if not req.client_capabilities.write_only_attributes_allowed:
             for name in resource.schema.write_only:
                 if config.get(name) is not None:
                     diags.error(

@@ -7,6 +7,7 @@ apply but never stores.
 
 from __future__ import annotations
 
+import json
 import re
 import sys
 import uuid
@@ -16,6 +17,7 @@ import httpx
 
 from .configs import config, webhook
 from .conftest import TOKEN
+from .faultproxy import FaultProxy
 from .harness import Result, Workspace
 
 ADDRESS = "humanitec_webhook.hook"
@@ -62,7 +64,8 @@ def test_secret_headers_are_sent_never_shown_and_rotate_on_a_version_bump(
         )
 
     workspace.write(config(hook(first, 1)))
-    workspace.apply()
+    applied = workspace.apply()
+    assert re.search(r"\+ secret_headers_wo\s+= \(write-only attribute\)", applied.output)
     assert held_headers(api, app_id, "secret") == {
         "X-Plain": "visible",
         "Authorization": f"Bearer {first}",
@@ -70,6 +73,10 @@ def test_secret_headers_are_sent_never_shown_and_rotate_on_a_version_bump(
     state = workspace.state()[ADDRESS]
     assert state["headers"] == {"X-Plain": "visible"}  # the secret name stays out of headers
     assert state["secret_headers_wo"] is None
+    # Write-only, not sensitive: no sensitive_attributes path in every instance's state,
+    # which Terraform writes out whole after each resource it applies.
+    raw = json.loads((workspace.path / "terraform.tfstate").read_text(encoding="utf-8"))
+    assert [i["sensitive_attributes"] for r in raw["resources"] for i in r["instances"]] == [[]]
     assert workspace.plan_exit_code() == 0
 
     # A new value without a version bump is not seen: the documented limit.
@@ -90,6 +97,41 @@ def test_secret_headers_are_sent_never_shown_and_rotate_on_a_version_bump(
     )
 
 
+def test_state_from_when_secret_headers_were_sensitive_updates_once_and_sends_nothing(
+    proxied_workspace: Workspace, proxy: FaultProxy, app_id: str
+) -> None:
+    """Earlier versions marked secret_headers_wo sensitive, so their state records the path
+    in sensitive_attributes: Terraform plans an update to drop it, which asks nothing."""
+    workspace = proxied_workspace
+    secret = f"kept-{uuid.uuid4().hex}"
+    workspace.write(
+        config(
+            webhook(
+                webhook_id="was-sensitive",
+                app_id=app_id,
+                secret_headers={"Authorization": secret},
+                secret_version=1,
+            )
+        )
+    )
+    workspace.apply()
+    state_file = workspace.path / "terraform.tfstate"
+    raw = json.loads(state_file.read_text(encoding="utf-8"))
+    [instance] = raw["resources"][0]["instances"]
+    instance["sensitive_attributes"] = [[{"type": "get_attr", "value": "secret_headers_wo"}]]
+    raw["serial"] += 1
+    state_file.write_text(json.dumps(raw), encoding="utf-8")
+
+    assert workspace.plan_exit_code() == 2
+    proxy.reset()
+    workspace.apply()
+    assert [seen.method for seen in proxy.log] == ["GET"]  # the refresh; no PATCH
+    assert workspace.plan_exit_code() == 0
+    raw = json.loads(state_file.read_text(encoding="utf-8"))
+    assert raw["resources"][0]["instances"][0]["sensitive_attributes"] == []
+    assert secret not in state_file.read_text(encoding="utf-8")
+
+
 def test_generated_config_of_an_imported_webhook_keeps_its_headers(
     workspace: Workspace, api: httpx.Client, app_id: str
 ) -> None:
@@ -106,9 +148,10 @@ def test_generated_config_of_an_imported_webhook_keeps_its_headers(
         "plan", "-no-color", "-input=false", "-generate-config-out=generated.tf", ok=(0, 1)
     )
     generated = (workspace.path / "generated.tf").read_text(encoding="utf-8")
-    # headers is a plain map, so the generated config holds the values; only the
-    # (null) write-only attribute is marked sensitive.
-    assert "headers = null # sensitive" not in generated.replace("  ", " ")
+    # headers is a plain map, so the generated config holds the values, and the
+    # write-only attribute is null.
+    assert "# sensitive" not in generated
+    assert re.search(r"secret_headers_wo\s+= null\n", generated)
     assert '"X-Token" = "abc"' in generated or 'X-Token = "abc"' in generated
     workspace.apply()
     assert held_headers(api, app_id, "made-by-hand") == headers

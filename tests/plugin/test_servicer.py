@@ -446,17 +446,34 @@ def test_a_read_naming_another_object_is_refused_and_the_state_kept(
 
 
 @pytest.mark.parametrize(
-    ("allowed", "errors"), [(True, []), (False, ["Write-Only Attribute Not Allowed"])]
+    ("capabilities", "errors"),
+    [
+        (pb.ClientCapabilities(write_only_attributes_allowed=True), []),
+        (
+            pb.ClientCapabilities(write_only_attributes_allowed=False),
+            ["Write-Only Attribute Not Allowed"],
+        ),
+        (None, ["Write-Only Attribute Not Allowed"]),  # Terraform before 1.11 sends none
+    ],
 )
 def test_write_only_values_need_a_terraform_that_allows_them(
-    provider: ThingsProvider, allowed: bool, errors: list[str]
+    provider: ThingsProvider, capabilities: pb.ClientCapabilities | None, errors: list[str]
 ) -> None:
     request = pb.ValidateResourceConfig.Request(
         type_name="test_thing",
         config=dv(state(name="a", secret="s")),
-        client_capabilities=pb.ClientCapabilities(write_only_attributes_allowed=allowed),
+        client_capabilities=capabilities,
     )
-    assert summaries(call(ProviderServicer(provider), request)) == errors
+    response = call(ProviderServicer(provider), request)
+    assert summaries(response) == errors
+    assert all(d.attribute.steps[0].attribute_name == "secret" for d in response.diagnostics)
+
+
+def test_a_terraform_without_write_only_may_leave_write_only_attributes_null(
+    provider: ThingsProvider,
+) -> None:
+    request = pb.ValidateResourceConfig.Request(type_name="test_thing", config=dv(state(name="a")))
+    assert summaries(call(ProviderServicer(provider), request)) == []
 
 
 def test_the_schema_marks_write_only_attributes(provider: ThingsProvider) -> None:
