@@ -53,11 +53,16 @@ def url_for(sock: socket.socket) -> str:
 
 
 def make_server(app: ASGIApp, *, access_log: bool = False) -> uvicorn.Server:
-    """A uvicorn server that leaves logging configuration alone (no dictConfig)."""
+    """A uvicorn server that leaves logging configuration alone (no dictConfig).
+
+    httptools and uvloop, not h11 and asyncio's loop: 0.19 ms of CPU per GET instead of
+    0.39 (``bench.py``'s emulator row), and the emulator runs on the same two cores as the
+    Terraform and provider processes it serves.
+    """
     config = uvicorn.Config(
         app,
-        http="h11",
-        loop="asyncio",
+        http="httptools",
+        loop="uvloop",
         lifespan="off",
         log_config=None,
         access_log=access_log,
