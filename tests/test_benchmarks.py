@@ -589,3 +589,50 @@ def test_resource_counts_always_hold_one(
     chosen: str | None, quick: bool, counts: list[int]
 ) -> None:
     assert resource_counts(chosen, quick=quick) == counts
+
+
+# --- Terraform's own CPU, by Go function ---
+
+
+def _terraform_executable() -> Path:
+    on_path = shutil.which("terraform")
+    assert on_path, "the e2e tests need a terraform on PATH too"
+    return Path(on_path).resolve()
+
+
+def test_go_symbols_name_terraforms_functions_from_its_own_table() -> None:
+    from benchmarks.terraform_profile import GoSymbols
+
+    symbols = GoSymbols(_terraform_executable())
+    entry = symbols.address("main.main")
+    assert symbols.name(entry) == symbols.name(entry + 1) == "main.main"
+    assert symbols.name(entry - 1) != "main.main"
+    assert symbols.name(0) == "?"
+
+
+def test_terraform_profile_sorts_samples_by_process_and_names_go_frames() -> None:
+    from benchmarks.terraform_profile import GoSymbols, summarize
+
+    terraform = _terraform_executable()
+    symbols = GoSymbols(terraform)
+
+    def ip(name: str) -> str:
+        return f"{symbols.address(name) - symbols.load_bias + 3:x}"
+
+    sample = (
+        f"terraform 100\n\t{ip('runtime.mallocgc')} ({terraform})\n"
+        f"\t{ip('main.main')} ({terraform})\n\tffffffff81000000 ([kernel.kallsyms])\n"
+    )
+    samples = "\n".join(
+        [sample, sample, "swapper 0\n\tffffffff81000000 ([kernel.kallsyms])\n",
+         "python 42\n\t1234 (/usr/lib/libpython3.11.so)\n",
+         "python 7\n\t1234 (/usr/lib/libpython3.11.so)\n"]
+    )  # fmt: skip
+    report = summarize(samples, terraform, own_pid=42, top=5)
+    assert "5 samples on all CPUs" in report
+    assert "terraform 40%, idle 20%, the emulator (this process) 20%, provider 20%" in report
+    self_part, inclusive_part = report.split("Terraform, inclusive:")
+    assert "40.0%  runtime.mallocgc" in self_part
+    assert "main.main" not in self_part
+    assert "40.0%  main.main" in inclusive_part
+    assert "40.0%  [kernel]" in inclusive_part
