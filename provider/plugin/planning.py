@@ -115,6 +115,11 @@ def apply_inconsistencies(
     planned: cty.Value, new: cty.Value, t: cty.CtyType, path: AttributePath = ()
 ) -> Iterator[tuple[AttributePath, str]]:
     """Where a new state breaks the plan: a known planned value changed, or unknowns remain."""
+    if planned == new and cty.is_wholly_known(new):
+        # The common case, the apply kept the plan, without a walk per attribute: equal
+        # Python values are equal cty values (``values_equal`` only adds leeway for sets,
+        # number forms and the like), and a wholly known new state leaves no unknown.
+        return
     if isinstance(new, cty.Unknown):
         yield path, "is still unknown after apply"
         return
