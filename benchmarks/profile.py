@@ -30,7 +30,7 @@ _THREAD = re.compile(r"^(?:process \d+:[^;]*;)?thread \((?:0x)?[0-9A-Fa-f]+\);?"
 # py-spy reports native thread ids, not names: a thread is known by what it runs.
 _ROLES = (
     ("_Served.run", "connection (TLS, HTTP/2, inline RPCs)"),
-    ("concurrent/futures/thread.py", "rpc pool (API-calling RPCs)"),
+    ("_pool.py", "rpc pool (API-calling RPCs)"),
     ("_tls.py", "tls proxy (grpcio server)"),
     ("grpc/_server.py", "grpc server loop"),
 )

@@ -30,10 +30,10 @@ import ssl
 import threading
 import time
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 from ._h2 import Call, Connection, PeerProtocolError, Status
+from ._pool import Pool
 from ._tls_context import describe_error
 
 if TYPE_CHECKING:  # rpc's types, without importing protobuf here
@@ -68,7 +68,7 @@ class NativeServer:
         self._streaming = dict(streaming)
         self._inline = inline
         self._max_message = max_message_bytes
-        self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="rpc")
+        self._pool = Pool(max_workers, "rpc")
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
         self._stopping = False
@@ -105,7 +105,7 @@ class NativeServer:
                 connection.thread.join(_HANDSHAKE_TIMEOUT)
         for listener in listeners:
             listener.close()
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        self._pool.shutdown()
 
     def _listen(
         self, family: int, address: tuple[str, int] | str, context: ssl.SSLContext | None
@@ -178,7 +178,7 @@ class NativeServer:
             return
         streaming = self._streaming.get(call.path)
         if streaming is not None:
-            self._pool.submit(self._stream_in_pool, streaming, call, served)
+            self._pool.submit(functools.partial(self._stream_in_pool, streaming, call, served))
             return
         conn.fail(call.stream_id, Status.UNIMPLEMENTED, f"unknown method {call.path}")
 
