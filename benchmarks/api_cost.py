@@ -33,7 +33,7 @@ import sys
 import threading
 import time
 import urllib.parse
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -59,15 +59,22 @@ Get = Callable[[], Any]
 """One GET of the webhook; returns its decoded body (or model)."""
 
 
-def start_emulator(token: str) -> tuple[subprocess.Popen[str], str]:
+@contextlib.contextmanager
+def running_emulator(token: str) -> Iterator[str]:
+    """``humanitec-emulator`` in a process of its own, for ``ORG``/``APP``; its URL. Killed on
+    the way out."""
     argv = [str(EMULATOR), "--port", "0", "--token", token, "--app", f"{ORG}/{APP}"]
     process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     assert process.stdout is not None
-    line = process.stdout.readline().strip()
-    if not line.startswith("humanitec-emulator listening on "):
+    try:
+        line = process.stdout.readline().strip()
+        if not line.startswith("humanitec-emulator listening on "):
+            raise SystemExit(f"the emulator did not start: {line!r}")
+        yield line.rsplit(" ", 1)[1].rstrip("/") + "/"
+    finally:
         process.kill()
-        raise SystemExit(f"the emulator did not start: {line!r}")
-    return process, line.rsplit(" ", 1)[1].rstrip("/") + "/"
+        process.wait()
+        process.stdout.close()
 
 
 def clients(url: str, token: str, stack: contextlib.ExitStack) -> dict[str, Callable[[], Get]]:
@@ -128,9 +135,7 @@ def run(make: Callable[[], Get], requests: int, threads: int) -> float:
 def measure(requests: int, rounds: int = ROUNDS) -> dict[str, Any]:
     """µs of client CPU per GET, by client and threading, and the ratios to the floor."""
     token = secrets.token_hex(16)
-    process, url = start_emulator(token)
-    stack = contextlib.ExitStack()
-    try:
+    with running_emulator(token) as url, contextlib.ExitStack() as stack:
         seed = httpx.post(
             f"{url}orgs/{ORG}/apps/{APP}/webhooks",
             headers={"Authorization": f"Bearer {token}"},
@@ -147,12 +152,6 @@ def measure(requests: int, rounds: int = ROUNDS) -> dict[str, Any]:
             for name in rotated(list(CLIENTS), index):
                 for threads in (1, THREADS):
                     cpu[name, threads] += run(factories[name], per_round, threads)
-    finally:
-        stack.close()
-        process.kill()
-        process.wait()
-        if process.stdout is not None:
-            process.stdout.close()
     total = per_round * rounds
     us = {f"{name}, {n} thread{'s' * (n > 1)}": s * 1e6 / total for (name, n), s in cpu.items()}
     floor = {n: cpu["http.client", n] for n in (1, THREADS)}

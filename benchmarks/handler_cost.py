@@ -31,7 +31,6 @@ Run: ``python -m benchmarks.handler_cost [--n N]`` (default 1000 webhooks per th
 from __future__ import annotations
 
 import argparse
-import contextlib
 import secrets
 import sys
 import threading
@@ -39,7 +38,8 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from benchmarks.api_cost import APP, ORG, start_emulator
+from benchmarks.api_cost import APP, ORG, running_emulator
+from benchmarks.rpc_cost import webhook_config
 from provider.plugin._proto import tfplugin6_pb2 as pb
 from provider.plugin.cty import decode_msgpack, encode_msgpack
 from provider.plugin.servicer import ProviderServicer
@@ -99,12 +99,7 @@ class Hooks:
 
 
 def config(name: str) -> dict[str, Any]:
-    return {
-        "id": name, "app_id": APP, "url": f"https://hooks.example.com/bench/{name}",
-        "triggers": [{"scope": "environment", "type": "created"}], "disabled": None,
-        "headers": None, "payload": None, "secret_headers_wo": None,
-        "secret_headers_wo_version": None,
-    }  # fmt: skip
+    return webhook_config(name, APP, f"https://hooks.example.com/bench/{name}")
 
 
 def _no_errors(rpc: str, answer: Any) -> None:
@@ -205,8 +200,7 @@ def lifecycle(hooks: Hooks, names: Sequence[str], threads: int) -> list[float]:
 def measure(n: int) -> dict[str, Any]:
     """µs of CPU per call, by phase and threading."""
     token = secrets.token_hex(16)
-    process, url = start_emulator(token)
-    try:
+    with running_emulator(token) as url:
         hooks = Hooks(url, token)
         lifecycle(hooks, [f"warm-{i}" for i in range(THREADS * 5)], THREADS)  # untimed
         us: dict[str, dict[int, float]] = {phase: {} for phase in PHASES}
@@ -215,12 +209,6 @@ def measure(n: int) -> dict[str, Any]:
             for phase, seconds in zip(PHASES, lifecycle(hooks, names, threads), strict=True):
                 us[phase][threads] = seconds * 1e6 / n
         hooks.close()
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            process.kill()
-        process.wait()
-        if process.stdout is not None:
-            process.stdout.close()
     return {"webhooks": n, "threads": THREADS, "us_per_call": us}
 
 

@@ -65,7 +65,7 @@ from provider.plugin.servicer import ProviderServicer
 from provider.warm.protocol import SWITCH_ENV
 from tests.goplugin import make_identity
 
-__all__ = ["PATHS", "RPCS", "measure", "table"]
+__all__ = ["PATHS", "RPCS", "measure", "table", "webhook_config"]
 
 ROOT = Path(__file__).resolve().parents[1]
 PROVIDER = Path(sys.executable).parent / "terraform-provider-humanitec"
@@ -87,15 +87,20 @@ RESPONSES: dict[str, Any] = {name: getattr(pb, name).Response for name in RPCS}
 VALUE_FIELDS = {"UpgradeResourceState": "upgraded_state", "PlanResourceChange": "planned_state"}
 
 
-def requests() -> dict[str, bytes]:
-    """Each RPC's request as Terraform sends it for one webhook whose state is current."""
-    t = _make_provider().resources()[0].schema.object_type()
-    config = {
-        "id": "hook-1", "app_id": "bench", "url": "https://hooks.example.com/bench/1/1",
+def webhook_config(webhook_id: str, app_id: str, url: str) -> dict[str, Any]:
+    """A webhook's configuration as Terraform sends it: every attribute, unset ones null."""
+    return {
+        "id": webhook_id, "app_id": app_id, "url": url,
         "triggers": [{"scope": "environment", "type": "created"}], "disabled": None,
         "headers": None, "payload": None, "secret_headers_wo": None,
         "secret_headers_wo_version": None,
     }  # fmt: skip
+
+
+def requests() -> dict[str, bytes]:
+    """Each RPC's request as Terraform sends it for one webhook whose state is current."""
+    t = _make_provider().resources()[0].schema.object_type()
+    config = webhook_config("hook-1", "bench", "https://hooks.example.com/bench/1/1")
     state: dict[str, Any] = dict(config, disabled=False, headers={})
 
     def dv(value: dict[str, Any]) -> pb.DynamicValue:

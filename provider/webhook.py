@@ -167,9 +167,9 @@ SCHEMA = Schema(
             # Not marked sensitive: a write-only value never reaches state or plan output
             # anyway (Terraform shows it as "write-only attribute"), and the mark would put
             # a sensitive_attributes entry in every instance's state, which Terraform writes
-            # out whole after each resource of an apply or destroy: ~20% of its CPU at
-            # N=1000. Terraform before 1.11 would keep the value, so validate refuses it
-            # there (servicer.py).
+            # out whole after each resource of an apply or destroy (most of its CPU at
+            # N=1000: python -m benchmarks.terraform_profile). Terraform before 1.11 would
+            # keep the value, so validate refuses it there (servicer.py).
             write_only=True,
             validators=(HEADER_NAMES, HEADER_VALUES),
         ),

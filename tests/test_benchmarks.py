@@ -511,22 +511,16 @@ def test_handler_cost_refuses_a_delete_that_kept_the_webhook() -> None:
     reconfigures first, and would stop rather than time a delete that sent nothing."""
     import secrets
 
-    from benchmarks.api_cost import start_emulator
+    from benchmarks.api_cost import running_emulator
     from benchmarks.handler_cost import Hooks, create, delete, plan
 
     token = secrets.token_hex(16)
-    process, url = start_emulator(token)
-    try:
+    with running_emulator(token) as url:
         hooks = Hooks(url, token)
         created = create(hooks, plan(hooks, "kept"))
         with pytest.raises(SystemExit, match="Webhook Kept"):
             delete(hooks, created)
         hooks.close()
-    finally:
-        process.kill()
-        process.wait()
-        if process.stdout is not None:
-            process.stdout.close()
 
 
 # --- the start-up path's module check ---

@@ -27,7 +27,7 @@ class Pool:
         self._jobs: queue.SimpleQueue[Job | None] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._idle = 0  # threads waiting for a job that no queued job is promised to
-        self._threads: list[threading.Thread] = []
+        self._started = 0  # threads
         self._max = max_workers
         self._name = name
         self._stopped = False
@@ -40,12 +40,10 @@ class Pool:
                 return
             if self._idle:
                 self._idle -= 1  # a waiting thread takes this job
-            elif len(self._threads) < self._max:
-                thread = threading.Thread(
-                    target=self._work, name=f"{self._name}_{len(self._threads)}", daemon=True
-                )
-                self._threads.append(thread)
-                thread.start()  # for this job
+            elif self._started < self._max:
+                name = f"{self._name}_{self._started}"
+                threading.Thread(target=self._work, name=name, daemon=True).start()  # for this job
+                self._started += 1
             # else every thread is busy: the job waits for the first to finish
         self._jobs.put(job)
 
@@ -53,7 +51,7 @@ class Pool:
         """Drop the jobs not started; each thread exits after the one it runs, if any."""
         with self._lock:
             self._stopped = True
-            threads = len(self._threads)
+            threads = self._started
         while True:
             try:
                 self._jobs.get_nowait()

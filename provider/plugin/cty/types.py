@@ -329,6 +329,6 @@ def is_wholly_known(value: object) -> bool:
         return is_wholly_known(value.value)
     if isinstance(value, Mapping):
         return all(map(is_wholly_known, value.values()))
-    if isinstance(value, list | tuple | set | frozenset):
+    if isinstance(value, tuple | set | frozenset):
         return all(map(is_wholly_known, value))
     return True
