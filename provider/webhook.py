@@ -242,19 +242,26 @@ class WebhookResource:
         app_id = WebhookAddress.of(req.planned).app_id
         sent = self._request(client, req.planned, req.config)
         names = decode_secret_names(response.private or b"")
-        try:
-            answer = client.create_webhook(app_id, sent)
-        except Conflict as exc:
-            response.state = self._claim(client, req.planned, sent, names, exc, diags)
-        except HumanitecError as exc:
-            if _may_have_applied(exc):
-                # The POST may have been applied before the connection, a gateway or the
-                # answer failed. The id is ours, so look before reporting, rather than lose it.
-                response.state = self._recover(client, req.planned, sent, names, exc, diags)
+        for retry in (True, False):
+            try:
+                answer = client.create_webhook(app_id, sent)
+            except Conflict as exc:
+                try:
+                    response.state = self._claim(
+                        client, req.planned, sent, names, exc, diags, retry=retry
+                    )
+                except _IdFreedError:
+                    continue
+            except HumanitecError as exc:
+                if _may_have_applied(exc):
+                    # The POST may have been applied before the connection, a gateway or the
+                    # answer failed. The id is ours, so look before reporting, not lose it.
+                    response.state = self._recover(client, req.planned, sent, names, exc, diags)
+                else:
+                    report_api_error(diags, "create", exc)  # refused, or nothing was made
             else:
-                report_api_error(diags, "create", exc)  # refused, or nothing reached Humanitec
-        else:
-            response.state = self._settle(client, req.planned, sent, names, answer, diags)
+                response.state = self._settle(client, req.planned, sent, names, answer, diags)
+            break
         if response.state is not None:
             self._held.add(client, WebhookAddress.of(req.planned))
         return response
@@ -445,9 +452,16 @@ class WebhookResource:
         names: frozenset[str],
         conflict: HumanitecError,
         diags: Diagnostics,
+        *,
+        retry: bool = False,
     ) -> State | None:
         """The id is taken (409): adopt the webhook if it is exactly the planned one, which
-        heals a create whose success was lost; otherwise name who holds the id."""
+        heals a create whose success was lost; otherwise name who holds the id.
+
+        Raises ``_IdFreedError`` when ``retry`` and no application holds the id any more: it was
+        deleted after the 409, as when a block renamed without ``moved`` is destroyed beside
+        the create of its successor, so the create may try once more.
+        """
         from .api import HumanitecError, NotFound
 
         app_id, webhook_id = WebhookAddress.of(planned)
@@ -493,6 +507,8 @@ class WebhookResource:
             holder, detail = app_id, "with different settings"
         else:
             holder, detail = self._holder(client, webhook_id, app_id), "in another application"
+            if holder is None and retry:
+                raise _IdFreedError
         where = f"application {holder!r}" if holder else "an application this token cannot read"
         hint = (
             f'bring it under Terraform with {import_hint(holder, webhook_id)} (app_id = "{holder}")'
@@ -595,6 +611,10 @@ def _private(config: State) -> bytes:
     """The private state an apply leaves: the names of the secret headers sent."""
     secrets = secret_headers(config)
     return encode_secret_names(secrets) if secrets else b""
+
+
+class _IdFreedError(Exception):
+    """No application holds the id a create was refused for (409): try the create again."""
 
 
 def _may_have_applied(error: HumanitecError) -> bool:

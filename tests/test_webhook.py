@@ -433,6 +433,42 @@ def test_conflict_after_a_retried_create_adopts_the_identical_webhook(
     assert [r.method for r in app.received] == ["POST", "POST", "GET"]
 
 
+def test_a_create_refused_for_an_id_deleted_since_tries_once_more(
+    scripted: tuple[WebhookResource, ScriptedApp],
+) -> None:
+    """A block renamed without ``moved``: the old instance's delete frees the id between the
+    create's 409 and its look-up, which finds the id nowhere."""
+    resource, app = scripted
+    want = planned("renamed")
+    gone = Reply(404, {"error": "API-404", "message": "not found"})
+    app.script(
+        Reply(409, {"error": "API-409", "message": "exists"}),
+        gone,
+        Reply(200, [{"id": APP}]),  # no other application to hold it
+        Reply(201, as_response(want)),
+    )
+    diags = Diagnostics()
+    assert create(resource, want, diags) == want
+    assert list(diags) == []
+    assert [r.method for r in app.received] == ["POST", "GET", "GET", "POST"]
+
+
+def test_a_create_refused_twice_for_an_id_held_nowhere_it_can_see_reports_it(
+    scripted: tuple[WebhookResource, ScriptedApp],
+) -> None:
+    """The id is held in an application this token cannot read: one more try, not a loop."""
+    resource, app = scripted
+    conflict = Reply(409, {"error": "API-409", "message": "exists"})
+    gone = Reply(404, {"error": "API-404", "message": "not found"})
+    apps = Reply(200, [{"id": APP}])
+    app.script(conflict, gone, apps, conflict, gone, apps)
+    diags = Diagnostics()
+    assert create(resource, planned("hidden"), diags) is None
+    assert summaries(diags) == [(Severity.ERROR, "Webhook Already Exists")]
+    assert "an application this token cannot read" in next(iter(diags)).detail
+    assert [r.method for r in app.received] == ["POST", "GET", "GET"] * 2
+
+
 def test_a_refused_connection_is_reported_as_nothing_sent() -> None:
     with client_for("http://127.0.0.1:9", max_retries=1) as client:
         diags = Diagnostics()
