@@ -13,7 +13,8 @@ Threads: one accepts; each connection has one that owns its socket (OpenSSL obje
 shared between threads) and does the TLS handshake, so a client that stalls there stalls nobody
 else. RPCs that ``inline`` names (pure computation) run on that thread; the others, which may wait
 on the Humanitec API, run in a pool and post their answers back through a wake-up socket, so a
-slow request never holds up the calls behind it, nor ``StopProvider``.
+slow request never holds up the calls behind it (for longer than the pool takes to start
+another thread, ``_pool.py``), nor ``StopProvider``.
 """
 
 from __future__ import annotations
@@ -68,7 +69,7 @@ class NativeServer:
         self._streaming = dict(streaming)
         self._inline = inline
         self._max_message = max_message_bytes
-        self._pool = Pool(max_workers, "rpc")
+        self.pool = Pool(max_workers, "rpc")  # for _Served, which tends its growth
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
         self._stopping = False
@@ -105,7 +106,7 @@ class NativeServer:
                 connection.thread.join(_HANDSHAKE_TIMEOUT)
         for listener in listeners:
             listener.close()
-        self._pool.shutdown()
+        self.pool.shutdown()
 
     def _listen(
         self, family: int, address: tuple[str, int] | str, context: ssl.SSLContext | None
@@ -174,11 +175,11 @@ class NativeServer:
             if self._inline(call.path, call.message):
                 _unary_answer(unary, call)(conn)
             else:
-                self._pool.submit(lambda: served.post(_unary_answer(unary, call)))
+                self.pool.submit(lambda: served.post(_unary_answer(unary, call)))
             return
         streaming = self._streaming.get(call.path)
         if streaming is not None:
-            self._pool.submit(functools.partial(self._stream_in_pool, streaming, call, served))
+            self.pool.submit(functools.partial(self._stream_in_pool, streaming, call, served))
             return
         conn.fail(call.stream_id, Status.UNIMPLEMENTED, f"unknown method {call.path}")
 
@@ -296,7 +297,7 @@ class _Served:
         return not self._aborted
 
     def _serve(self) -> str:
-        sock, conn = self._sock, self.h2
+        sock, conn, pool = self._sock, self.h2, self._server.pool
         sock.setblocking(False)
         out = bytearray(conn.data_to_send())
         # One buffer for every read: recv(n) allocates n bytes and shrinks them, and glibc
@@ -312,12 +313,15 @@ class _Served:
                 if pending_tls and sock.pending():  # type: ignore[attr-defined]
                     readable = True  # OpenSSL holds decrypted bytes the socket no longer shows
                 else:
-                    for key, mask in selector.select():
+                    grow_in = pool.grow_in()  # a job waits for a thread: wake to add one
+                    for key, mask in selector.select(grow_in):
                         if key.fileobj is self._wake_r:
                             with contextlib.suppress(BlockingIOError):
                                 self._wake_r.recv(4096)
                         elif mask & selectors.EVENT_READ:
                             readable = True
+                    if grow_in is not None:
+                        pool.grow()
                 if self._aborted:
                     return "stopped"
                 while self._posted:

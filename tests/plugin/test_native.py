@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from provider.plugin._certificate import ServerCertificate
 from provider.plugin._native import NativeServer
+from provider.plugin._pool import EAGER, GROW_AFTER
 from provider.plugin._tls_context import server_context
 from tests.goplugin import Identity, make_identity
 from tests.h2client import DATA, END_STREAM, HEADERS, Client, Frame, grpc_message, split
@@ -29,6 +30,7 @@ from tests.plugin.test_tls import assert_refused, connect
 TIMEOUT = 5.0
 ECHO = "/test.Echo/Reverse"
 SLOW = "/test.Echo/Slow"
+POOLED_ECHO = "/test.Echo/PooledReverse"
 COUNT = "/test.Echo/Count"
 
 
@@ -38,11 +40,13 @@ class Handlers:
     def __init__(self) -> None:
         self.release = threading.Event()
         self.slow_started = threading.Event()
+        self.slow_calls: list[bytes] = []  # appended from pool threads: atomic
 
     def reverse(self, raw: bytes, _context: Any) -> bytes:
         return raw[::-1]
 
     def slow(self, raw: bytes, _context: Any) -> bytes:
+        self.slow_calls.append(raw)
         self.slow_started.set()
         self.release.wait(TIMEOUT)
         return b"slow " + raw
@@ -59,12 +63,13 @@ def handlers() -> Handlers:
     return Handlers()
 
 
-def make_server(handlers: Handlers) -> NativeServer:
+def make_server(handlers: Handlers, max_workers: int = 1) -> NativeServer:
     return NativeServer(
-        {ECHO: handlers.reverse, SLOW: handlers.slow},
+        {ECHO: handlers.reverse, SLOW: handlers.slow, POOLED_ECHO: handlers.reverse},
         {COUNT: handlers.count},
         inline=lambda path, _request: path == ECHO,
-        max_workers=1,  # a call that kept its pool thread would hold up every later one
+        # One thread by default: a call that kept its pool thread would hold up every later one.
+        max_workers=max_workers,
         max_message_bytes=1 << 20,
     )
 
@@ -182,6 +187,36 @@ def test_a_call_waiting_in_the_pool_holds_up_no_inline_call(
         handlers.release.set()
         second = read_answers(sock, 1)
     assert second[1][1].payload == grpc_message(b"slow a")
+
+
+def test_a_pooled_call_behind_busy_threads_gets_a_thread_of_its_own(
+    handlers: Handlers, workdir: Path
+) -> None:
+    server = make_server(handlers, max_workers=EAGER + 1)
+    path = str(workdir / "grpc.sock")
+    server.listen_unix(path)
+    client = Client()
+    try:
+        with unix_client(path) as sock:
+            slow = [client.call(1 + 2 * n, SLOW, b"s") for n in range(EAGER)]
+            sock.sendall(client.preface() + b"".join(slow))
+            deadline = time.monotonic() + TIMEOUT
+            while len(handlers.slow_calls) < EAGER:  # every eager thread is busy
+                assert time.monotonic() < deadline
+                time.sleep(0.005)
+            stream = 1 + 2 * EAGER
+            started = time.monotonic()
+            sock.sendall(client.call(stream, POOLED_ECHO, b"xy"))
+            answered = read_answers(sock, 1)
+            waited = time.monotonic() - started
+            assert list(answered) == [stream]  # while the slow calls still wait
+            assert answered[stream][1].payload == grpc_message(b"yx")
+            assert waited >= GROW_AFTER  # it waited for a thread, then one started for it
+            handlers.release.set()
+            assert sorted(read_answers(sock, EAGER)) == [1 + 2 * n for n in range(EAGER)]
+    finally:
+        handlers.release.set()
+        server.stop()
 
 
 def test_grpcios_client_calls_unary_and_streaming_methods(unix_server: str) -> None:

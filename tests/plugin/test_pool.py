@@ -1,10 +1,12 @@
-"""The API-calling RPCs' pool: concurrent up to its size, lazy, and quiet after shutdown."""
+"""The API-calling RPCs' pool: concurrent up to its size, lazy, late beyond its eager threads,
+and quiet after shutdown."""
 
 from __future__ import annotations
 
 import functools
 import threading
 import time
+from collections.abc import Callable
 
 import pytest
 
@@ -14,7 +16,7 @@ TIMEOUT = 10.0
 
 
 def test_jobs_run_at_once_up_to_the_pool_size_then_wait_their_turn() -> None:
-    pool = Pool(3, "t")
+    pool = Pool(3, "t", eager=3)
     release = threading.Event()
     started: list[int] = []
     lock = threading.Lock()
@@ -82,3 +84,88 @@ def test_shutdown_drops_waiting_jobs_refuses_new_ones_and_ends_the_threads() -> 
         assert time.monotonic() < deadline, "the thread did not end"
         time.sleep(0.01)
     assert not ran.is_set()
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def wait_until(condition: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + TIMEOUT
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.005)
+
+
+def test_beyond_the_eager_threads_a_job_waits_grow_after_then_gets_a_thread_of_its_own() -> None:
+    clock = FakeClock()
+    pool = Pool(4, "late", eager=2, grow_after=0.025, clock=clock)
+    release = threading.Event()
+    running: list[int] = []
+
+    def job(n: int) -> None:
+        running.append(n)
+        release.wait(TIMEOUT)
+
+    assert pool.grow_in() is None  # nothing waits
+    for n in range(5):
+        pool.submit(functools.partial(job, n))
+    wait_until(lambda: len(running) == 2)
+    assert pool.grow_in() == pytest.approx(0.025)
+    clock.now += 0.010
+    assert pool.grow_in() == pytest.approx(0.015)
+    pool.grow()  # not yet due: no thread starts
+    time.sleep(0.05)
+    assert sorted(running) == [0, 1]
+    clock.now += 0.015
+    assert pool.grow_in() == 0.0
+    pool.grow()  # all three are due, but the pool may start only two more threads
+    wait_until(lambda: len(running) == 4)
+    assert pool.grow_in() is None  # one job still waits, for a thread to finish
+    release.set()
+    wait_until(lambda: len(running) == 5)
+    names = sorted(t.name for t in threading.enumerate() if t.name.startswith("late_"))
+    assert names == ["late_0", "late_1", "late_2", "late_3"]
+    pool.shutdown()
+
+
+def test_a_thread_that_finishes_takes_the_waiting_job_and_none_starts_for_it() -> None:
+    clock = FakeClock()
+    pool = Pool(4, "reuse", eager=1, grow_after=0.025, clock=clock)
+    first_done, second_ran = threading.Event(), threading.Event()
+    release = threading.Event()
+
+    def first() -> None:
+        release.wait(TIMEOUT)
+        first_done.set()
+
+    pool.submit(first)
+    pool.submit(second_ran.set)  # waits: the one eager thread is busy
+    assert pool.grow_in() is not None
+    release.set()
+    assert second_ran.wait(TIMEOUT)
+    assert pool.grow_in() is None  # the finished thread took it: nothing left to grow for
+    clock.now += 1.0
+    pool.grow()
+    assert [t.name for t in threading.enumerate() if t.name.startswith("reuse_")] == ["reuse_0"]
+    pool.shutdown()
+
+
+def test_shutdown_forgets_waiting_jobs() -> None:
+    clock = FakeClock()
+    pool = Pool(2, "forget", eager=1, clock=clock)
+    release, ran = threading.Event(), threading.Event()
+    pool.submit(lambda: release.wait(TIMEOUT))
+    pool.submit(ran.set)
+    pool.shutdown()
+    assert pool.grow_in() is None
+    clock.now += 1.0
+    pool.grow()
+    release.set()
+    time.sleep(0.05)
+    assert not ran.is_set()
+    assert not any(t.name == "forget_1" for t in threading.enumerate())
