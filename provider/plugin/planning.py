@@ -28,9 +28,12 @@ __all__ = [
 
 
 def values_equal(a: cty.Value, b: cty.Value, t: cty.CtyType) -> bool:
-    """Equality as cty sees it: sets ignore order, numbers compare by value."""
+    """Equality as cty sees it, of two values of ``t``: sets ignore order, numbers compare
+    by value."""
     if t is cty.STRING or t is cty.BOOL:  # the commonest; a null or unknown is only itself
         return type(a) is type(b) and a == b
+    if a == b:  # equal as Python values (in C), so equal as cty: numbers by value, lists in
+        return True  # order, sets as lists, objects key by key; UNKNOWN is a singleton
     if a is None or b is None or isinstance(a, cty.Unknown) or isinstance(b, cty.Unknown):
         return a is b
     if isinstance(t, cty.Set | cty.List | cty.Tuple):
