@@ -41,6 +41,7 @@ from .planning import (
     plan_violations,
     replacement_paths,
     validate_config,
+    values_equal,
     without_write_only,
 )
 from .resource import (
@@ -332,8 +333,10 @@ class ProviderServicer:
                 path,
             )
         private = req.prior_private if answer.private is None else answer.private
+        unchanged = prior is not None and values_equal(prior, planned, t)
         response = pb.PlanResourceChange.Response(
-            planned_state=to_proto_dynamic_value(planned, t),
+            # Nothing to change, as in most plans: the prior state's bytes say it already.
+            planned_state=req.prior_state if unchanged else to_proto_dynamic_value(planned, t),
             planned_private=private,
             planned_identity=identity_data(schema, planned),
         )

@@ -11,6 +11,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+import msgpack
 import pytest
 
 from provider.plugin import cty
@@ -218,6 +219,26 @@ def test_changing_a_replace_attribute_requires_replace(provider: ThingsProvider)
     prior = state(name="a", enabled=True, serial="s-1")
     response = plan(ProviderServicer(provider), prior, state(name="b"))
     assert [[s.attribute_name for s in p.steps] for p in response.requires_replace] == [["name"]]
+
+
+def test_a_plan_that_changes_nothing_answers_with_the_prior_states_bytes(
+    provider: ThingsProvider,
+) -> None:
+    prior = state(name="a", enabled=True, serial="s-1")
+    # Keys in another order: equal values, other bytes, and the prior's are the answer.
+    reordered = pb.DynamicValue(msgpack=msgpack.packb(dict(reversed(list(prior.items())))))
+    assert reordered.msgpack != dv(prior).msgpack
+    request = pb.PlanResourceChange.Request(
+        type_name="test_thing",
+        prior_state=reordered,
+        proposed_new_state=dv(prior),
+        config=dv(state(name="a")),
+    )
+    response = call(ProviderServicer(provider), request)
+    assert response.planned_state.msgpack == reordered.msgpack
+    assert decoded(response.planned_state) == prior
+    changed = plan(ProviderServicer(provider), prior, state(name="a", enabled=False))
+    assert decoded(changed.planned_state) == state(name="a", enabled=False, serial="s-1")
 
 
 def test_destroy_plan_is_null(provider: ThingsProvider) -> None:
