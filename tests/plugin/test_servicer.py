@@ -298,6 +298,20 @@ def test_exceptions_become_diagnostics_not_grpc_errors(provider: ThingsProvider)
     assert "RuntimeError: boom" in response.diagnostics[0].detail
 
 
+def test_a_read_without_drift_answers_with_the_current_states_bytes(
+    provider: ThingsProvider,
+) -> None:
+    current = state(name="a", value="v", enabled=True, serial="s")
+    provider.things.remote["a"] = dict(current)
+    reordered = pb.DynamicValue(msgpack=msgpack.packb(dict(reversed(list(current.items())))))
+    request = pb.ReadResource.Request(type_name="test_thing", current_state=reordered)
+    response = call(ProviderServicer(provider), request)
+    assert response.new_state.msgpack == reordered.msgpack
+    provider.things.remote["a"] = {**current, "value": "drifted"}
+    drifted = call(ProviderServicer(provider), request)
+    assert decoded(drifted.new_state) == {**current, "value": "drifted"}
+
+
 def test_read_of_a_gone_object_returns_null_and_echoes_private(provider: ThingsProvider) -> None:
     request = pb.ReadResource.Request(
         type_name="test_thing", current_state=dv(state(name="a")), private=b"opaque"
