@@ -31,6 +31,12 @@ def _json_constant(text: str) -> object:
     raise CtyError(f"{text} is not a valid JSON number")
 
 
+# One decoder for every call: json.loads with hooks builds a new one each time.
+_DECODER = json.JSONDecoder(
+    parse_float=_json_float, parse_int=_json_int, parse_constant=_json_constant
+)
+
+
 def _dump_json(v: object) -> str:
     if isinstance(v, str):
         return v if isinstance(v, RawJSON) else _quote(v)
@@ -60,9 +66,9 @@ def decode_json(data: bytes | str, t: CtyType, *, ignore_unknown_attributes: boo
     if not data.strip():
         return None
     try:
-        wire = json.loads(
-            data, parse_float=_json_float, parse_int=_json_int, parse_constant=_json_constant
-        )
+        if not isinstance(data, str):  # as json.loads reads bytes: UTF-8, -16 or -32
+            data = data.decode(json.detect_encoding(data), "surrogatepass")
+        wire = _DECODER.decode(data)
     except CtyError:
         raise
     except (ValueError, RecursionError) as e:
