@@ -232,39 +232,45 @@ class WebhookResource:
         return response
 
     def create(self, req: CreateRequest) -> ApplyResponse:
-        from .api import Conflict, HumanitecError
-
         response = ApplyResponse(private=_private(req.config))
         diags = response.diagnostics
         if not _check_headers_set_once(req.config, diags):
             return response
         client = self._provider.client
-        app_id = WebhookAddress.of(req.planned).app_id
         sent = self._request(client, req.planned, req.config)
         names = decode_secret_names(response.private or b"")
-        for retry in (True, False):
-            try:
-                answer = client.create_webhook(app_id, sent)
-            except Conflict as exc:
-                try:
-                    response.state = self._claim(
-                        client, req.planned, sent, names, exc, diags, retry=retry
-                    )
-                except _IdFreedError:
-                    continue
-            except HumanitecError as exc:
-                if _may_have_applied(exc):
-                    # The POST may have been applied before the connection, a gateway or the
-                    # answer failed. The id is ours, so look before reporting, not lose it.
-                    response.state = self._recover(client, req.planned, sent, names, exc, diags)
-                else:
-                    report_api_error(diags, "create", exc)  # refused, or nothing was made
-            else:
-                response.state = self._settle(client, req.planned, sent, names, answer, diags)
-            break
+        response.state = self._post(client, req.planned, sent, names, diags)
         if response.state is not None:
             self._held.add(client, WebhookAddress.of(req.planned))
         return response
+
+    def _post(
+        self,
+        client: HumanitecClient,
+        planned: State,
+        sent: WebhookRequest,
+        names: frozenset[str],
+        diags: Diagnostics,
+        *,
+        again: bool = True,
+    ) -> State | None:
+        """POST the webhook: the state it leaves, or None with the error in ``diags``.
+        ``again``: a 409 for an id that no application holds by the time we look may POST
+        once more (see ``_claim``)."""
+        from .api import Conflict, HumanitecError
+
+        try:
+            answer = client.create_webhook(WebhookAddress.of(planned).app_id, sent)
+        except Conflict as exc:
+            return self._claim(client, planned, sent, names, exc, diags, again=again)
+        except HumanitecError as exc:
+            if _may_have_applied(exc):
+                # The POST may have been applied before the connection, a gateway or the
+                # answer failed. The id is ours, so look before reporting, rather than lose it.
+                return self._recover(client, planned, sent, names, exc, diags)
+            report_api_error(diags, "create", exc)  # refused, or nothing reached Humanitec
+            return None
+        return self._settle(client, planned, sent, names, answer, diags)
 
     def read(self, req: ReadRequest) -> ReadResponse:
         from .api import HumanitecError, NotFound
@@ -453,14 +459,14 @@ class WebhookResource:
         conflict: HumanitecError,
         diags: Diagnostics,
         *,
-        retry: bool = False,
+        again: bool,
     ) -> State | None:
         """The id is taken (409): adopt the webhook if it is exactly the planned one, which
         heals a create whose success was lost; otherwise name who holds the id.
 
-        Raises ``_IdFreedError`` when ``retry`` and no application holds the id any more: it was
-        deleted after the 409, as when a block renamed without ``moved`` is destroyed beside
-        the create of its successor, so the create may try once more.
+        When no application holds it any more, it was deleted after the 409, as when a block
+        renamed without ``moved`` is destroyed beside the create of its successor: with
+        ``again``, POST once more.
         """
         from .api import HumanitecError, NotFound
 
@@ -507,8 +513,8 @@ class WebhookResource:
             holder, detail = app_id, "with different settings"
         else:
             holder, detail = self._holder(client, webhook_id, app_id), "in another application"
-            if holder is None and retry:
-                raise _IdFreedError
+            if holder is None and again:
+                return self._post(client, planned, sent, names, diags, again=False)
         where = f"application {holder!r}" if holder else "an application this token cannot read"
         hint = (
             f'bring it under Terraform with {import_hint(holder, webhook_id)} (app_id = "{holder}")'
@@ -611,10 +617,6 @@ def _private(config: State) -> bytes:
     """The private state an apply leaves: the names of the secret headers sent."""
     secrets = secret_headers(config)
     return encode_secret_names(secrets) if secrets else b""
-
-
-class _IdFreedError(Exception):
-    """No application holds the id a create was refused for (409): try the create again."""
 
 
 def _may_have_applied(error: HumanitecError) -> bool:
