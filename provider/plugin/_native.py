@@ -313,15 +313,13 @@ class _Served:
                 if pending_tls and sock.pending():  # type: ignore[attr-defined]
                     readable = True  # OpenSSL holds decrypted bytes the socket no longer shows
                 else:
-                    grow_in = pool.grow_in()  # a job waits for a thread: wake to add one
-                    for key, mask in selector.select(grow_in):
+                    # A job waiting for a thread: wake when one is due for it.
+                    for key, mask in selector.select(pool.grow()):
                         if key.fileobj is self._wake_r:
                             with contextlib.suppress(BlockingIOError):
                                 self._wake_r.recv(4096)
                         elif mask & selectors.EVENT_READ:
                             readable = True
-                    if grow_in is not None:
-                        pool.grow()
                 if self._aborted:
                     return "stopped"
                 while self._posted:

@@ -14,8 +14,8 @@ first ``eager`` threads start at once, as jobs find none idle, and each further 
 a job has waited ``grow_after`` for a thread: a slow API still gets every thread it can use,
 25 ms later, and a stalled call holds up the calls behind it no longer than that. With a
 3 ms wait, the noise of a busy host started most of the ten anyway. Whoever waits for I/O
-beside the pool (the server's connection threads) calls :meth:`Pool.grow` when
-:meth:`Pool.grow_in` says it is time.
+beside the pool (the server's connection threads) calls :meth:`Pool.grow` as often as
+it last said.
 """
 
 from __future__ import annotations
@@ -78,20 +78,17 @@ class Pool:
                 self._waiting.append(self._clock())
             self._jobs.put(job)
 
-    def grow_in(self) -> float | None:
-        """Seconds until :meth:`grow` may start a thread; ``None`` while no job waits."""
-        with self._lock:
-            if not self._waiting or self._started >= self._max:
-                return None
-            return max(0.0, self._waiting[0] + self._grow_after - self._clock())
-
-    def grow(self) -> None:
-        """Start a thread for each job that has waited ``grow_after``, up to the limit."""
+    def grow(self) -> float | None:
+        """Start a thread for each job that has waited ``grow_after``, up to the limit; the
+        seconds until the next call may start one, ``None`` while none can."""
         with self._lock:
             due = self._clock() - self._grow_after
             while self._waiting and self._waiting[0] <= due and self._started < self._max:
                 self._waiting.popleft()
                 self._start()
+            if not self._waiting or self._started >= self._max:
+                return None
+            return self._waiting[0] - due
 
     def shutdown(self) -> None:
         """Drop the jobs not started; each thread exits after the one it runs, if any."""

@@ -111,21 +111,20 @@ def test_beyond_the_eager_threads_a_job_waits_grow_after_then_gets_a_thread_of_i
         running.append(n)
         release.wait(TIMEOUT)
 
-    assert pool.grow_in() is None  # nothing waits
+    assert pool.grow() is None  # nothing waits
     for n in range(5):
         pool.submit(functools.partial(job, n))
     wait_until(lambda: len(running) == 2)
-    assert pool.grow_in() == pytest.approx(0.025)
+    assert pool.grow() == pytest.approx(0.025)
     clock.now += 0.010
-    assert pool.grow_in() == pytest.approx(0.015)
-    pool.grow()  # not yet due: no thread starts
+    assert pool.grow() == pytest.approx(0.015)  # not yet due: no thread starts
     time.sleep(0.05)
     assert sorted(running) == [0, 1]
     clock.now += 0.015
-    assert pool.grow_in() == 0.0
-    pool.grow()  # all three are due, but the pool may start only two more threads
+    # All three are due, but the pool may start only two more threads; the third job waits
+    # for a thread to finish, and no call of grow() can help it.
+    assert pool.grow() is None
     wait_until(lambda: len(running) == 4)
-    assert pool.grow_in() is None  # one job still waits, for a thread to finish
     release.set()
     wait_until(lambda: len(running) == 5)
     names = sorted(t.name for t in threading.enumerate() if t.name.startswith("late_"))
@@ -145,12 +144,11 @@ def test_a_thread_that_finishes_takes_the_waiting_job_and_none_starts_for_it() -
 
     pool.submit(first)
     pool.submit(second_ran.set)  # waits: the one eager thread is busy
-    assert pool.grow_in() is not None
+    assert pool.grow() is not None
     release.set()
     assert second_ran.wait(TIMEOUT)
-    assert pool.grow_in() is None  # the finished thread took it: nothing left to grow for
     clock.now += 1.0
-    pool.grow()
+    assert pool.grow() is None  # the finished thread took it: nothing left to grow for
     assert [t.name for t in threading.enumerate() if t.name.startswith("reuse_")] == ["reuse_0"]
     pool.shutdown()
 
@@ -162,9 +160,8 @@ def test_shutdown_forgets_waiting_jobs() -> None:
     pool.submit(lambda: release.wait(TIMEOUT))
     pool.submit(ran.set)
     pool.shutdown()
-    assert pool.grow_in() is None
     clock.now += 1.0
-    pool.grow()
+    assert pool.grow() is None
     release.set()
     time.sleep(0.05)
     assert not ran.is_set()
