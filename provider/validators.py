@@ -28,8 +28,8 @@ __all__ = [
     "SOME_TRIGGERS",
 ]
 
+_SPACE = re.compile(r"\s")  # for str patterns, exactly str.isspace
 # RFC 9110 field-name: a "token" of visible ASCII without separators.
-_SPACE = re.compile(r"\s")
 _FIELD_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 
 
@@ -233,8 +233,7 @@ class SomeTriggers:
 
 def _has_space(text: str) -> bool:
     # Not just " ": urlsplit silently drops tabs and newlines, so the parsed
-    # host would look fine while Humanitec would be sent the raw text. re's \s is
-    # str.isspace for str patterns, in C rather than a loop over the characters.
+    # host would look fine while Humanitec would be sent the raw text.
     return _SPACE.search(text) is not None
 
 

@@ -300,9 +300,9 @@ class ProviderServicer:
             # A failed read is not proof that the object is gone: keep it.
             new = current
         private = req.private if response is None or response.private is None else response.private
-        unchanged = new is current or (new is not None and values_equal(current, new, t))
+        unchanged = values_equal(current, new, t)  # no drift, as in most refreshes
         return pb.ReadResource.Response(
-            # No drift, as in most refreshes: the current state's bytes say it already.
+            # Unchanged, the current state's own bytes say it already.
             new_state=req.current_state if unchanged else _encode_state(new, (current,), t, diags),
             private=private,
             new_identity=identity_data(schema, new),
@@ -335,9 +335,9 @@ class ProviderServicer:
                 path,
             )
         private = req.prior_private if answer.private is None else answer.private
-        unchanged = prior is not None and values_equal(prior, planned, t)
+        unchanged = values_equal(prior, planned, t)  # nothing to change, as in most plans
         response = pb.PlanResourceChange.Response(
-            # Nothing to change, as in most plans: the prior state's bytes say it already.
+            # Unchanged, the prior state's own bytes say it already.
             planned_state=req.prior_state if unchanged else to_proto_dynamic_value(planned, t),
             planned_private=private,
             planned_identity=identity_data(schema, planned),
